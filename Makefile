@@ -1,0 +1,69 @@
+# Accord: `make demo` runs the app with a demo portfolio; `make test` runs the whole check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ACCORD_PORT ?= 8000
+DEMO_ACCOUNTS ?= 5000
+export ACCORD_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install install-dev demo test check format lint types contracts unit integration functional clean
+
+# Reinstall only when the dependency list or the lock file changed.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord migrate --no-input
+	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord demo seed --accounts $(DEMO_ACCOUNTS) --seed 42
+	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord demo users
+	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord serve --port $(ACCORD_PORT)
+
+test: install-dev check
+
+check: format lint types contracts unit integration functional
+
+format:
+	$(BIN)/ruff format --check src tests benchmarks
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+
+types:
+	$(BIN)/mypy
+
+contracts:
+	$(BIN)/lint-imports
+
+unit:
+	$(BIN)/pytest tests/unit -q -p no:cacheprovider
+
+# The integration suite runs on SQLite, then again on PostgreSQL when
+# ACCORD_TEST_POSTGRES_URL names a server (.ci/run starts one); CI refuses to skip it.
+integration:
+	$(BIN)/pytest tests/integration -q -p no:cacheprovider -m "not postgres"
+	@if [ -n "$$ACCORD_TEST_POSTGRES_URL" ]; then \
+	  echo "== integration suite on PostgreSQL =="; \
+	  ACCORD_DATABASE_URL="$$ACCORD_TEST_POSTGRES_URL" $(BIN)/pytest tests/integration -q -p no:cacheprovider; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "CI=true but ACCORD_TEST_POSTGRES_URL is not set: the PostgreSQL run may not be skipped in CI" >&2; exit 1; \
+	else \
+	  echo "== PostgreSQL run skipped: set ACCORD_TEST_POSTGRES_URL (or use scripts/with-postgres make test) =="; \
+	fi
+
+functional:
+	$(BIN)/pytest tests/functional -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

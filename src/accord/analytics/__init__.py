@@ -1,0 +1,1 @@
+"""The read side: portfolio figures, queues, dashboards and reports; never writes."""

@@ -1,0 +1,1 @@
+"""The ``accord`` command: thin operator commands over the use cases."""

@@ -1,0 +1,64 @@
+"""``accord demo seed|users``: a demo portfolio and demo users for every role."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from accord.cli import progress
+from accord.usecases import demo_users, import_portfolio
+from accord.usecases.seed_demo import portfolio
+
+
+class Command(BaseCommand):
+    help = "Seed a deterministic demo portfolio (`seed`) or create demo users (`users`)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        seed = sub.add_parser("seed", help="generate and import a demo portfolio")
+        seed.add_argument("--accounts", type=int, default=5000)
+        seed.add_argument("--seed", type=int, default=42)
+        sub.add_parser("users", help="create a demo user for every role and print passwords")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "seed":
+            self._seed(accounts=options["accounts"], seed=options["seed"])
+        else:
+            self._users()
+
+    def _seed(self, *, accounts: int, seed: int) -> None:
+        if accounts < 1:
+            raise CommandError("--accounts must be at least 1")
+        started = time.perf_counter()
+        with progress.stages(enabled=True, title="Seeding demo portfolio") as update:
+            try:
+                report = portfolio.seed_demo_portfolio(
+                    accounts=accounts,
+                    seed=seed,
+                    folder=settings.ENV.data_dir / "demo",
+                    now=timezone.now(),
+                    progress=update,
+                )
+            except import_portfolio.ImportRejected as rejected:
+                raise CommandError(f"demo data did not validate: {rejected}") from None
+        for imported in report.imports:
+            self.stdout.write(
+                f"  {imported.kind.value:<10} {imported.rows:>9} rows: {imported.inserted} new, "
+                f"{imported.updated} updated, {imported.unchanged} unchanged"
+            )
+        self.stdout.write(
+            f"  circumstances: {report.vulnerable} vulnerable, {report.disputes} disputes, "
+            f"{report.cease_requests} cease requests, {report.opt_outs} opt-outs, "
+            f"{report.consents} consents"
+        )
+        self.stdout.write(f"Demo portfolio ready in {time.perf_counter() - started:.1f} s.")
+
+    def _users(self) -> None:
+        users = demo_users.ensure_demo_users(actor="system:demo", now=timezone.now())
+        self.stdout.write("Demo users (sign in at /login/):")
+        for user in users:
+            self.stdout.write(f"  {user.username:<10} password: {user.password:<24} ({user.role.label})")

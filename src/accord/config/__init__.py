@@ -1,0 +1,1 @@
+"""Settings, URLs, WSGI/ASGI and the composition root."""

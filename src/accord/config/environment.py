@@ -1,0 +1,158 @@
+"""Read Accord's configuration from the environment, typed, in one place.
+
+Every setting Accord reads is declared in ``SETTINGS`` below and documented in
+``docs/configuration.md``; a test fails when one is missing from the docs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+class ConfigurationError(Exception):
+    """The environment holds a value Accord cannot start with."""
+
+
+# name -> one-line description (kept in step with docs/configuration.md by a test)
+SETTINGS: dict[str, str] = {
+    "ACCORD_DATA_DIR": "Folder for the SQLite database, the SMTP sink's mailbox and generated files.",
+    "ACCORD_DATABASE_URL": "Database URL: sqlite:///path or postgresql://user:pass@host:port/name.",
+    "ACCORD_SECRET_KEY": "Django secret key; required unless ACCORD_DEBUG or ACCORD_DEMO is set.",
+    "ACCORD_DEBUG": "1 to run in debug mode (never in production).",
+    "ACCORD_DEMO": "1 when running the demo (allows the built-in demo secret key).",
+    "ACCORD_ALLOWED_HOSTS": "Comma-separated host names the web app answers to.",
+    "ACCORD_PORT": "Port for `make demo` / `accord serve` (default 8000).",
+    "ACCORD_TIME_ZONE": "Operator time zone for display and the default as-of date (IANA name).",
+    "ACCORD_SMTP_HOST": "SMTP server host for outbound email.",
+    "ACCORD_SMTP_PORT": "SMTP server port.",
+    "ACCORD_SMTP_USER": "SMTP user name (optional).",
+    "ACCORD_SMTP_PASSWORD": "SMTP password (optional).",
+    "ACCORD_SMTP_TLS": "1 to use STARTTLS.",
+    "ACCORD_EMAIL_FROM": "From address of outbound email.",
+    "ACCORD_SMS_PROVIDER": "SMS provider adapter: 'fake' (demo) or 'http'.",
+    "ACCORD_SMS_API_URL": "Base URL of the HTTP SMS provider.",
+    "ACCORD_SMS_API_KEY": "API key of the HTTP SMS provider.",
+    "ACCORD_SECURE_COOKIES": "1 to mark session and CSRF cookies Secure (behind HTTPS).",
+}
+
+DEMO_SECRET_KEY = "accord-demo-only-not-secret"  # noqa: S105 - refused outside demo/debug
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Database:
+    """A parsed database URL."""
+
+    engine: str  # "sqlite" or "postgresql"
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Environment:
+    """Accord's typed configuration."""
+
+    data_dir: Path
+    database: Database
+    secret_key: str
+    debug: bool
+    demo: bool
+    allowed_hosts: tuple[str, ...]
+    port: int
+    time_zone: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_tls: bool
+    email_from: str
+    sms_provider: str
+    sms_api_url: str
+    sms_api_key: str
+    secure_cookies: bool
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def parse_database_url(url: str) -> Database:
+    """Parse ``sqlite:///path`` or ``postgresql://user:pass@host:port/name``."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative or sqlite:////absolute
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ConfigurationError(f"sqlite URL needs a path: {url!r}")
+        return Database(engine="sqlite", name=path)
+    if parsed.scheme in {"postgres", "postgresql"}:
+        name = parsed.path.lstrip("/")
+        if not name:
+            raise ConfigurationError(f"PostgreSQL URL needs a database name: {url!r}")
+        return Database(
+            engine="postgresql",
+            name=unquote(name),
+            user=unquote(parsed.username or ""),
+            password=unquote(parsed.password or ""),
+            host=parsed.hostname or "",
+            port=str(parsed.port or ""),
+        )
+    raise ConfigurationError(
+        f"ACCORD_DATABASE_URL must start with sqlite:/// or postgresql://, got {parsed.scheme!r}"
+    )
+
+
+def load(env: Mapping[str, str] | None = None) -> Environment:
+    """Build the configuration from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("ACCORD_DATA_DIR") or "var").expanduser().resolve()
+    debug = _flag(env.get("ACCORD_DEBUG"))
+    demo = _flag(env.get("ACCORD_DEMO"))
+    secret_key = env.get("ACCORD_SECRET_KEY", "")
+    if not secret_key:
+        if not (debug or demo):
+            raise ConfigurationError(
+                "ACCORD_SECRET_KEY is not set. Set it to a long random value "
+                "(or ACCORD_DEBUG=1 / ACCORD_DEMO=1 for local use only)."
+            )
+        secret_key = DEMO_SECRET_KEY
+    url = env.get("ACCORD_DATABASE_URL") or f"sqlite:///{data_dir / 'accord.sqlite3'}"
+    hosts = tuple(
+        h.strip() for h in env.get("ACCORD_ALLOWED_HOSTS", "").split(",") if h.strip()
+    ) or ("127.0.0.1", "localhost", "testserver")
+    return Environment(
+        data_dir=data_dir,
+        database=parse_database_url(url),
+        secret_key=secret_key,
+        debug=debug,
+        demo=demo,
+        allowed_hosts=hosts,
+        port=_int(env, "ACCORD_PORT", 8000),
+        time_zone=env.get("ACCORD_TIME_ZONE") or "UTC",
+        smtp_host=env.get("ACCORD_SMTP_HOST") or "127.0.0.1",
+        smtp_port=_int(env, "ACCORD_SMTP_PORT", 8025),
+        smtp_user=env.get("ACCORD_SMTP_USER", ""),
+        smtp_password=env.get("ACCORD_SMTP_PASSWORD", ""),
+        smtp_tls=_flag(env.get("ACCORD_SMTP_TLS")),
+        email_from=env.get("ACCORD_EMAIL_FROM") or "Accord <collections@accord.invalid>",
+        sms_provider=env.get("ACCORD_SMS_PROVIDER") or "fake",
+        sms_api_url=env.get("ACCORD_SMS_API_URL", ""),
+        sms_api_key=env.get("ACCORD_SMS_API_KEY", ""),
+        secure_cookies=_flag(env.get("ACCORD_SECURE_COOKIES")),
+    )

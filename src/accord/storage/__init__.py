@@ -1,0 +1,1 @@
+"""Thin Django models, database constraints, migrations and bulk load helpers."""

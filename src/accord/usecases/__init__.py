@@ -1,0 +1,1 @@
+"""Journeys: one module per use case, keyword-only, one transaction each."""

@@ -1,0 +1,1 @@
+"""Entry points over HTTP: the API, the agent workspace, the portal and the manager view."""
