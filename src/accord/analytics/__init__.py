@@ -1,1 +1,1 @@
-"""The read side: portfolio figures, queues, dashboards and reports; never writes."""
+"""Read-only questions about the portfolio, answered with aggregate SQL."""

@@ -20,7 +20,7 @@ from accord.usecases.import_portfolio import columns as cols
 from accord.usecases.import_portfolio import reading
 
 LINE = "_line"
-ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "reason": pl.String}
+ERROR_SCHEMA = pl.Schema({"row": pl.Int64(), "column": pl.String(), "reason": pl.String()})
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_AMOUNT_DIGITS = 15
 _DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}$"

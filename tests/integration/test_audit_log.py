@@ -1,0 +1,108 @@
+"""The audit log: written in the change's transaction, append-only, hash-chained."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from accord.audit import events, log, models
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def append(subject_id: int = 1, **parameters: object) -> models.AuditEvent:
+    with transaction.atomic():
+        return log.record(
+            actor="user:alice",
+            event_type=events.EventType.DISPUTE_RAISED,
+            subject_type="account",
+            subject_id=subject_id,
+            parameters=parameters,
+            now=NOW,
+        )
+
+
+class TestRecord:
+    def test_refuses_to_write_outside_a_transaction(self) -> None:
+        # pytest-django wraps each test in a transaction; leave it to test the guard.
+        connection.in_atomic_block, saved = False, connection.in_atomic_block
+        try:
+            with pytest.raises(log.NotInTransaction):
+                log.record(
+                    actor="x",
+                    event_type=events.EventType.DISPUTE_RAISED,
+                    subject_type="account",
+                    subject_id=1,
+                    parameters={},
+                    now=NOW,
+                )
+        finally:
+            connection.in_atomic_block = saved
+
+    def test_refuses_a_naive_time(self) -> None:
+        with pytest.raises(log.NaiveTimestamp), transaction.atomic():
+            log.record(
+                actor="x",
+                event_type=events.EventType.DISPUTE_RAISED,
+                subject_type="account",
+                subject_id=1,
+                parameters={},
+                now=datetime(2026, 11, 25, 9, 0),  # noqa: DTZ001
+            )
+
+    def test_rolls_back_with_the_change_it_records(self) -> None:
+        before = models.AuditEvent.objects.count()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            append(reason="will fail")
+            raise RuntimeError("the change failed")
+        assert models.AuditEvent.objects.count() == before
+
+    def test_chains_each_event_to_the_previous_one(self) -> None:
+        first = append(1)
+        second = append(2)
+        assert second.previous_hash == first.hash
+        assert log.verify_chain() == []
+
+    def test_stores_times_in_utc(self) -> None:
+        madrid = NOW.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Madrid"))
+        with transaction.atomic():
+            event = log.record(
+                actor="x",
+                event_type=events.EventType.DISPUTE_RAISED,
+                subject_type="account",
+                subject_id=1,
+                parameters={},
+                now=madrid + timedelta(0),
+            )
+        event.refresh_from_db()
+        assert event.occurred_at == NOW
+        assert log.verify_chain() == []
+
+
+class TestAppendOnly:
+    def test_the_application_cannot_update_or_delete_events(self) -> None:
+        event = append()
+        event.actor = "mallory"
+        with pytest.raises(models.AppendOnlyError):
+            event.save()
+        with pytest.raises(models.AppendOnlyError):
+            event.delete()
+        with pytest.raises(models.AppendOnlyError):
+            models.AuditEvent.objects.filter(pk=event.pk).update(actor="mallory")
+        with pytest.raises(models.AppendOnlyError):
+            models.AuditEvent.objects.filter(pk=event.pk).delete()
+
+    def test_the_database_refuses_updates_and_deletes_behind_the_application(self) -> None:
+        event = append()
+        table = models.AuditEvent._meta.db_table
+        for statement in (
+            f"UPDATE {table} SET actor = 'mallory' WHERE id = %s",  # noqa: S608
+            f"DELETE FROM {table} WHERE id = %s",  # noqa: S608
+        ):
+            with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, [event.pk])
+        event.refresh_from_db()
+        assert event.actor == "user:alice"
