@@ -49,14 +49,19 @@ class TestRecord:
                 subject_type="account",
                 subject_id=1,
                 parameters={},
-                now=datetime(2026, 11, 25, 9, 0),  # noqa: DTZ001
+                now=datetime(2026, 11, 25, 9, 0),
             )
 
     def test_rolls_back_with_the_change_it_records(self) -> None:
         before = models.AuditEvent.objects.count()
-        with pytest.raises(RuntimeError), transaction.atomic():
-            append(reason="will fail")
-            raise RuntimeError("the change failed")
+
+        def change_that_fails() -> None:
+            with transaction.atomic():
+                append(reason="will fail")
+                raise RuntimeError("the change failed")
+
+        with pytest.raises(RuntimeError):
+            change_that_fails()
         assert models.AuditEvent.objects.count() == before
 
     def test_chains_each_event_to_the_previous_one(self) -> None:
@@ -98,11 +103,14 @@ class TestAppendOnly:
         event = append()
         table = models.AuditEvent._meta.db_table
         for statement in (
-            f"UPDATE {table} SET actor = 'mallory' WHERE id = %s",  # noqa: S608
-            f"DELETE FROM {table} WHERE id = %s",  # noqa: S608
+            f"UPDATE {table} SET actor = 'mallory' WHERE id = %s",
+            f"DELETE FROM {table} WHERE id = %s",
         ):
-            with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(statement, [event.pk])
+            with (
+                pytest.raises((DatabaseError, IntegrityError)),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(statement, [event.pk])
         event.refresh_from_db()
         assert event.actor == "user:alice"

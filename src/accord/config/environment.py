@@ -19,7 +19,7 @@ class ConfigurationError(Exception):
 
 # name -> one-line description (kept in step with docs/configuration.md by a test)
 SETTINGS: dict[str, str] = {
-    "ACCORD_DATA_DIR": "Folder for the SQLite database, the SMTP sink's mailbox and generated files.",
+    "ACCORD_DATA_DIR": "Folder for the SQLite database, the SMTP sink's mailbox, generated files.",
     "ACCORD_DATABASE_URL": "Database URL: sqlite:///path or postgresql://user:pass@host:port/name.",
     "ACCORD_SECRET_KEY": "Django secret key; required unless ACCORD_DEBUG or ACCORD_DEMO is set.",
     "ACCORD_DEBUG": "1 to run in debug mode (never in production).",

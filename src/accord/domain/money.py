@@ -302,8 +302,9 @@ def parse_amount(text: str, currency: str) -> Money:
     """Read a plain decimal amount such as ``"1234.56"``, ``"-5"`` or ``"0.5"``.
 
     Surrounding whitespace is ignored. Raises :class:`InvalidAmount` for empty text,
-    thousands separators, exponents, NaN or infinity, more decimal places than the
-    currency has, and magnitudes above 10**15 major units; raises
+    thousands separators, exponents, NaN or infinity, more significant decimal places
+    than the currency has (trailing zeros are fine), and magnitudes of 10**15 major
+    units or more; raises
     :class:`UnknownCurrency` for an unsupported currency.
     """
     places = minor_units(currency)
@@ -315,16 +316,17 @@ def parse_amount(text: str, currency: str) -> Money:
     match = _PLAIN_DECIMAL.fullmatch(stripped)
     if match is None:
         raise InvalidAmount(_describe_malformed(stripped))
-    fraction = match.group(1) or ""
+    # Trailing zeros carry no value: "120.5000" from a NUMERIC(18,4) export is 120.50 EUR.
+    fraction = (match.group(1) or "").rstrip("0")
     if len(fraction) > places:
         raise InvalidAmount(
             f"{currency} amounts have at most {places} decimal places, "
             f"but {stripped!r} has {len(fraction)}"
         )
     amount = decimal.Decimal(stripped)
-    if abs(amount) > MAX_PARSED_MAJOR_UNITS:
-        raise InvalidAmount(f"the amount is larger than {MAX_PARSED_MAJOR_UNITS:,} {currency}")
-    return Money(amount, currency)
+    if abs(amount) >= MAX_PARSED_MAJOR_UNITS:
+        raise InvalidAmount(f"the amount must be less than {MAX_PARSED_MAJOR_UNITS:,} {currency}")
+    return Money(amount.quantize(decimal.Decimal(1).scaleb(-places)), currency)
 
 
 def _describe_malformed(text: str) -> str:

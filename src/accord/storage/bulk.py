@@ -158,10 +158,7 @@ def insert(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now
         _copy(table(model), names, rows)
     else:
         marks = ", ".join(["%s"] * len(names))
-        sql = (
-            f"INSERT INTO {_q(table(model))} ({', '.join(_q(n) for n in names)}) "
-            f"VALUES ({marks})"
-        )
+        sql = f"INSERT INTO {_q(table(model))} ({', '.join(_q(n) for n in names)}) VALUES ({marks})"
         with connection.cursor() as cursor:
             batch: list[tuple[Any, ...]] = []
             for row in rows:
@@ -248,8 +245,7 @@ def replace_contact_points(*, points: pl.DataFrame, customer_ids: pl.DataFrame) 
         if fresh.height:
             names = ", ".join(_q(c) for c in keys)
             cursor.executemany(
-                f"INSERT INTO {_q(table(models.ContactPoint))} ({names}) "
-                "VALUES (%s, %s, %s, %s)",
+                f"INSERT INTO {_q(table(models.ContactPoint))} ({names}) VALUES (%s, %s, %s, %s)",
                 list(fresh.select(keys).iter_rows()),
             )
     return changed

@@ -16,7 +16,7 @@ from django.db import transaction
 from accord.audit import events, log
 from accord.storage import models
 
-TOKEN_PREFIX = "acc_"
+TOKEN_PREFIX = "acc_"  # noqa: S105 - a marker, not a secret
 PREFIX_LENGTH = 8
 MAX_NAME_LENGTH = 100
 # Write last_used_at at most this often per token, not on every request.

@@ -4,36 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('latest_hash', models.CharField(max_length=64)),
-                ('length', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("latest_hash", models.CharField(max_length=64)),
+                ("length", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField()),
-                ('actor', models.CharField(help_text='user:<name>, cli:<os user>, system', max_length=150)),
-                ('event_type', models.CharField(max_length=64)),
-                ('subject_type', models.CharField(max_length=64)),
-                ('subject_id', models.CharField(max_length=64)),
-                ('parameters', models.JSONField(default=dict)),
-                ('previous_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.CharField(
+                        help_text="user:<name>, cli:<os user>, system", max_length=150
+                    ),
+                ),
+                ("event_type", models.CharField(max_length=64)),
+                ("subject_type", models.CharField(max_length=64)),
+                ("subject_id", models.CharField(max_length=64)),
+                ("parameters", models.JSONField(default=dict)),
+                ("previous_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='audit_subject'), models.Index(fields=['event_type', 'occurred_at'], name='audit_type_time')],
+                "indexes": [
+                    models.Index(fields=["subject_type", "subject_id"], name="audit_subject"),
+                    models.Index(fields=["event_type", "occurred_at"], name="audit_type_time"),
+                ],
             },
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,227 +14,590 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Authority',
+            name="Authority",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'permissions': [('view_portfolio', 'See customers, accounts, charges and payments'), ('import_portfolio', 'Import and create customers, accounts, charges and payments'), ('work_accounts', 'Work accounts: record contacts, promises and plans'), ('supervise_agents', 'Supervise agents and their queues'), ('manage_strategy', 'Define and activate strategies'), ('view_audit_log', 'Read the audit log'), ('manage_users', 'Manage users, roles and API tokens')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("view_portfolio", "See customers, accounts, charges and payments"),
+                    (
+                        "import_portfolio",
+                        "Import and create customers, accounts, charges and payments",
+                    ),
+                    ("work_accounts", "Work accounts: record contacts, promises and plans"),
+                    ("supervise_agents", "Supervise agents and their queues"),
+                    ("manage_strategy", "Define and activate strategies"),
+                    ("view_audit_log", "Read the audit log"),
+                    ("manage_users", "Manage users, roles and API tokens"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('CUSTOMERS', 'Customers'), ('ACCOUNTS', 'Accounts'), ('CHARGES', 'Charges'), ('PAYMENTS', 'Payments')], max_length=16)),
-                ('source_name', models.CharField(max_length=255)),
-                ('sha256', models.CharField(max_length=64)),
-                ('rows', models.PositiveIntegerField()),
-                ('inserted', models.PositiveIntegerField()),
-                ('updated', models.PositiveIntegerField()),
-                ('unchanged', models.PositiveIntegerField()),
-                ('actor', models.CharField(max_length=150)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("CUSTOMERS", "Customers"),
+                            ("ACCOUNTS", "Accounts"),
+                            ("CHARGES", "Charges"),
+                            ("PAYMENTS", "Payments"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("source_name", models.CharField(max_length=255)),
+                ("sha256", models.CharField(max_length=64)),
+                ("rows", models.PositiveIntegerField()),
+                ("inserted", models.PositiveIntegerField()),
+                ("updated", models.PositiveIntegerField()),
+                ("unchanged", models.PositiveIntegerField()),
+                ("actor", models.CharField(max_length=150)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(max_length=12)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(max_length=12)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_ref', models.CharField(max_length=64, unique=True)),
-                ('debtor_type', models.CharField(choices=[('CONSUMER', 'Consumer'), ('BUSINESS', 'Business')], max_length=16)),
-                ('name', models.CharField(max_length=200)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('address_line1', models.CharField(blank=True, max_length=200)),
-                ('address_line2', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('postcode', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(max_length=2)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('preferred_channel', models.CharField(blank=True, choices=[('SMS', 'SMS'), ('EMAIL', 'Email'), ('LETTER', 'Letter'), ('CALL', 'Phone call'), ('CHAT', 'Chat')], max_length=8)),
-                ('contact_hours_start', models.TimeField(blank=True, null=True)),
-                ('contact_hours_end', models.TimeField(blank=True, null=True)),
-                ('time_zone', models.CharField(blank=True, help_text='Given by the source', max_length=64)),
-                ('time_zones', models.JSONField(default=list, help_text='Candidate IANA zones')),
-                ('time_zone_source', models.CharField(choices=[('GIVEN', 'Given'), ('ADDRESS', 'Address'), ('PHONE', 'Phone number'), ('ADDRESS_AND_PHONE', 'Address and phone number'), ('UNKNOWN', 'Unknown')], max_length=20)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_ref", models.CharField(max_length=64, unique=True)),
+                (
+                    "debtor_type",
+                    models.CharField(
+                        choices=[("CONSUMER", "Consumer"), ("BUSINESS", "Business")], max_length=16
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("address_line1", models.CharField(blank=True, max_length=200)),
+                ("address_line2", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("region", models.CharField(blank=True, max_length=100)),
+                ("postcode", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(max_length=2)),
+                ("language", models.CharField(default="en", max_length=8)),
+                (
+                    "preferred_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("SMS", "SMS"),
+                            ("EMAIL", "Email"),
+                            ("LETTER", "Letter"),
+                            ("CALL", "Phone call"),
+                            ("CHAT", "Chat"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("contact_hours_start", models.TimeField(blank=True, null=True)),
+                ("contact_hours_end", models.TimeField(blank=True, null=True)),
+                (
+                    "time_zone",
+                    models.CharField(blank=True, help_text="Given by the source", max_length=64),
+                ),
+                ("time_zones", models.JSONField(default=list, help_text="Candidate IANA zones")),
+                (
+                    "time_zone_source",
+                    models.CharField(
+                        choices=[
+                            ("GIVEN", "Given"),
+                            ("ADDRESS", "Address"),
+                            ("PHONE", "Phone number"),
+                            ("ADDRESS_AND_PHONE", "Address and phone number"),
+                            ("UNKNOWN", "Unknown"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('debtor_type__in', ['CONSUMER', 'BUSINESS'])), name='customer_debtor_type_valid'), models.CheckConstraint(condition=models.Q(models.Q(('contact_hours_end__isnull', True), ('contact_hours_start__isnull', True)), models.Q(('contact_hours_end__isnull', False), ('contact_hours_start__isnull', False)), _connector='OR'), name='customer_contact_hours_both_or_neither')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("debtor_type__in", ["CONSUMER", "BUSINESS"])),
+                        name="customer_debtor_type_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("contact_hours_end__isnull", True),
+                                ("contact_hours_start__isnull", True),
+                            ),
+                            models.Q(
+                                ("contact_hours_end__isnull", False),
+                                ("contact_hours_start__isnull", False),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="customer_contact_hours_both_or_neither",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('SMS', 'SMS'), ('EMAIL', 'Email'), ('LETTER', 'Letter'), ('CALL', 'Phone call'), ('CHAT', 'Chat')], max_length=8)),
-                ('purpose', models.CharField(choices=[('COLLECTIONS_CONTACT', 'Contact about an account'), ('MARKETING', 'Marketing'), ('AUTODIALLED_CALLS', 'Automated calls')], max_length=24)),
-                ('given_at', models.DateTimeField()),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('evidence', models.CharField(max_length=200)),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='storage.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("SMS", "SMS"),
+                            ("EMAIL", "Email"),
+                            ("LETTER", "Letter"),
+                            ("CALL", "Phone call"),
+                            ("CHAT", "Chat"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("COLLECTIONS_CONTACT", "Contact about an account"),
+                            ("MARKETING", "Marketing"),
+                            ("AUTODIALLED_CALLS", "Automated calls"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("given_at", models.DateTimeField()),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("evidence", models.CharField(max_length=200)),
+                ("recorded_by", models.CharField(max_length=150)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="storage.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CeaseRequest',
+            name="CeaseRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField()),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cease_requests', to='storage.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("recorded_by", models.CharField(max_length=150)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cease_requests",
+                        to="storage.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_ref', models.CharField(max_length=64, unique=True)),
-                ('product_type', models.CharField(choices=[('CREDIT_CARD', 'Credit card'), ('LOAN', 'Loan'), ('UTILITY', 'Utility'), ('TELCO', 'Telco'), ('BNPL', 'Buy now, pay later')], max_length=16)),
-                ('currency', models.CharField(max_length=3)),
-                ('credit_limit_minor', models.BigIntegerField(blank=True, null=True)),
-                ('opened_date', models.DateField()),
-                ('status', models.CharField(choices=[('OPEN', 'Open'), ('CLOSED', 'Closed'), ('CHARGED_OFF', 'Charged off'), ('SETTLED', 'Settled')], max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='storage.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_ref", models.CharField(max_length=64, unique=True)),
+                (
+                    "product_type",
+                    models.CharField(
+                        choices=[
+                            ("CREDIT_CARD", "Credit card"),
+                            ("LOAN", "Loan"),
+                            ("UTILITY", "Utility"),
+                            ("TELCO", "Telco"),
+                            ("BNPL", "Buy now, pay later"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("credit_limit_minor", models.BigIntegerField(blank=True, null=True)),
+                ("opened_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("OPEN", "Open"),
+                            ("CLOSED", "Closed"),
+                            ("CHARGED_OFF", "Charged off"),
+                            ("SETTLED", "Settled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="storage.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Dispute',
+            name="Dispute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('received_at', models.DateTimeField()),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='disputes', to='storage.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("received_at", models.DateTimeField()),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("recorded_by", models.CharField(max_length=150)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="disputes",
+                        to="storage.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_ref', models.CharField(max_length=64, unique=True)),
-                ('amount_minor', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('received_date', models.DateField()),
-                ('method', models.CharField(choices=[('CARD', 'Card'), ('BANK_TRANSFER', 'Bank transfer'), ('DIRECT_DEBIT', 'Direct debit'), ('CASH', 'Cash'), ('CHEQUE', 'Cheque'), ('OTHER', 'Other')], max_length=16)),
-                ('provider_reference', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='storage.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_ref", models.CharField(max_length=64, unique=True)),
+                ("amount_minor", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("received_date", models.DateField()),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("CARD", "Card"),
+                            ("BANK_TRANSFER", "Bank transfer"),
+                            ("DIRECT_DEBIT", "Direct debit"),
+                            ("CASH", "Cash"),
+                            ("CHEQUE", "Cheque"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("provider_reference", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="storage.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Vulnerability',
+            name="Vulnerability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('HEALTH', 'Health'), ('LIFE_EVENT', 'Life event'), ('RESILIENCE', 'Resilience'), ('CAPABILITY', 'Capability')], max_length=16)),
-                ('consent_to_record', models.BooleanField()),
-                ('detail', models.TextField(blank=True)),
-                ('review_date', models.DateField()),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vulnerabilities', to='storage.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("HEALTH", "Health"),
+                            ("LIFE_EVENT", "Life event"),
+                            ("RESILIENCE", "Resilience"),
+                            ("CAPABILITY", "Capability"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("consent_to_record", models.BooleanField()),
+                ("detail", models.TextField(blank=True)),
+                ("review_date", models.DateField()),
+                ("recorded_at", models.DateTimeField()),
+                ("recorded_by", models.CharField(max_length=150)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="vulnerabilities",
+                        to="storage.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Charge',
+            name="Charge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_ref', models.CharField(max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('INSTALMENT', 'Instalment'), ('INVOICE', 'Invoice'), ('FEE', 'Fee'), ('INTEREST', 'Interest')], max_length=16)),
-                ('amount_minor', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('issued_date', models.DateField(blank=True, null=True)),
-                ('due_date', models.DateField()),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='storage.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_ref", models.CharField(max_length=64, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("INSTALMENT", "Instalment"),
+                            ("INVOICE", "Invoice"),
+                            ("FEE", "Fee"),
+                            ("INTEREST", "Interest"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("amount_minor", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("issued_date", models.DateField(blank=True, null=True)),
+                ("due_date", models.DateField()),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="charges",
+                        to="storage.account",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['account', 'due_date'], name='charge_account_due')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='charge_amount_positive'), models.CheckConstraint(condition=models.Q(('issued_date__isnull', True), ('issued_date__lte', models.F('due_date')), _connector='OR'), name='charge_issued_not_after_due')],
+                "indexes": [
+                    models.Index(fields=["account", "due_date"], name="charge_account_due")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_minor__gt", 0)), name="charge_amount_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("issued_date__isnull", True),
+                            ("issued_date__lte", models.F("due_date")),
+                            _connector="OR",
+                        ),
+                        name="charge_issued_not_after_due",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ContactPoint',
+            name="ContactPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('PHONE', 'Phone'), ('EMAIL', 'Email')], max_length=8)),
-                ('value', models.CharField(max_length=254)),
-                ('position', models.PositiveSmallIntegerField(default=0, help_text='0 is the primary one')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_points', to='storage.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("PHONE", "Phone"), ("EMAIL", "Email")], max_length=8
+                    ),
+                ),
+                ("value", models.CharField(max_length=254)),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(default=0, help_text="0 is the primary one"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_points",
+                        to="storage.customer",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['kind', 'value'], name='contact_point_lookup')],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'kind', 'value'), name='contact_point_unique_per_customer')],
+                "indexes": [models.Index(fields=["kind", "value"], name="contact_point_lookup")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer", "kind", "value"),
+                        name="contact_point_unique_per_customer",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ChannelOptOut',
+            name="ChannelOptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('SMS', 'SMS'), ('EMAIL', 'Email'), ('LETTER', 'Letter'), ('CALL', 'Phone call'), ('CHAT', 'Chat')], max_length=8)),
-                ('opted_out_at', models.DateTimeField()),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('source', models.CharField(max_length=100)),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opt_outs', to='storage.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("SMS", "SMS"),
+                            ("EMAIL", "Email"),
+                            ("LETTER", "Letter"),
+                            ("CALL", "Phone call"),
+                            ("CHAT", "Chat"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("opted_out_at", models.DateTimeField()),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("source", models.CharField(max_length=100)),
+                ("recorded_by", models.CharField(max_length=150)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opt_outs",
+                        to="storage.customer",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('customer', 'channel'), name='opt_out_one_active_per_channel')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("withdrawn_at__isnull", True)),
+                        fields=("customer", "channel"),
+                        name="opt_out_one_active_per_channel",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('credit_limit_minor__isnull', True), ('credit_limit_minor__gte', 0), _connector='OR'), name='account_credit_limit_not_negative'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("credit_limit_minor__isnull", True),
+                    ("credit_limit_minor__gte", 0),
+                    _connector="OR",
+                ),
+                name="account_credit_limit_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('product_type__in', ['CREDIT_CARD', 'LOAN', 'UTILITY', 'TELCO', 'BNPL'])), name='account_product_valid'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("product_type__in", ["CREDIT_CARD", "LOAN", "UTILITY", "TELCO", "BNPL"])
+                ),
+                name="account_product_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['OPEN', 'CLOSED', 'CHARGED_OFF', 'SETTLED'])), name='account_status_valid'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["OPEN", "CLOSED", "CHARGED_OFF", "SETTLED"])),
+                name="account_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dispute',
-            constraint=models.CheckConstraint(condition=models.Q(('verified_at__isnull', True), ('verified_at__gte', models.F('received_at')), _connector='OR'), name='dispute_verified_after_received'),
+            model_name="dispute",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("verified_at__isnull", True),
+                    ("verified_at__gte", models.F("received_at")),
+                    _connector="OR",
+                ),
+                name="dispute_verified_after_received",
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['account', 'received_date'], name='payment_account_received'),
+            model_name="payment",
+            index=models.Index(
+                fields=["account", "received_date"], name="payment_account_received"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_minor__gt", 0)), name="payment_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vulnerability',
-            constraint=models.CheckConstraint(condition=models.Q(('consent_to_record', True), ('detail', ''), _connector='OR'), name='vulnerability_detail_needs_consent'),
+            model_name="vulnerability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("consent_to_record", True), ("detail", ""), _connector="OR"),
+                name="vulnerability_detail_needs_consent",
+            ),
         ),
     ]

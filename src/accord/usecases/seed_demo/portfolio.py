@@ -64,7 +64,7 @@ def seed_demo_portfolio(
 
 def _circumstances(*, seed: int, accounts: int, now: datetime) -> dict[str, int]:
     """Give about 1 in 100 customers each circumstance (at least a handful), once."""
-    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    rng = random.Random(seed)
     if models.Vulnerability.objects.filter(recorded_by=ACTOR).exists():
         return {"vulnerable": 0, "disputes": 0, "cease_requests": 0, "opt_outs": 0, "consents": 0}
     customer_ids = list(models.Customer.objects.order_by("pk").values_list("pk", flat=True))

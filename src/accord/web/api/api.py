@@ -1,5 +1,37 @@
-"""Build the ``/api/v1/`` API."""
+"""Build the ``/api/v1/`` API: token authentication, role checks, JSON errors."""
+
+from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.operation import Operation
 
-api = NinjaAPI(title="Accord API", version="1", urls_namespace="api")
+from accord.web.api import audit, errors, portfolio
+
+DESCRIPTION = """\
+Read and create customers, accounts, charges and payments, and read the audit log.
+
+Send `Authorization: Bearer <token>` (issue one with `accord token issue --user NAME`).
+Every endpoint checks the caller's role. Errors are JSON: `{"detail": "..."}` for 401,
+403 and 404; `{"detail": [{"field": ..., "reason": ...}]}` for 409 and 422.
+"""
+
+
+class AccordAPI(NinjaAPI):
+    """Name each OpenAPI operation after its view function (``list_customers``)."""
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """Return the view function's name."""
+        name: str = operation.view_func.__name__
+        return name
+
+
+api = AccordAPI(
+    title="Accord API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    parser=errors.JSONBodyParser(),
+)
+errors.install(api)
+api.add_router("/", portfolio.router)
+api.add_router("/", audit.router)

@@ -61,4 +61,6 @@ class Command(BaseCommand):
         users = demo_users.ensure_demo_users(actor="system:demo", now=timezone.now())
         self.stdout.write("Demo users (sign in at /login/):")
         for user in users:
-            self.stdout.write(f"  {user.username:<10} password: {user.password:<24} ({user.role.label})")
+            self.stdout.write(
+                f"  {user.username:<10} password: {user.password:<24} ({user.role.label})"
+            )
