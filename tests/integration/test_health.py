@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
+import pytest
+from django.conf import settings
 from django.db import OperationalError
 from django.test import Client
+
+
+@pytest.fixture(autouse=True)
+def _static_root() -> None:
+    """Create STATIC_ROOT, which WhiteNoise warns about (an error here) when missing."""
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def test_healthz_reports_ok_when_the_database_answers(client: Client) -> None:

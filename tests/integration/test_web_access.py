@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -20,6 +24,18 @@ from accord.domain.money import Money
 from accord.storage import models
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _static_root() -> None:
+    """Create STATIC_ROOT, which WhiteNoise warns about (an error here) when missing."""
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """Hash test passwords cheaply; the real hasher is slow by design."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +121,7 @@ def test_navigation_shows_only_the_links_the_role_allows() -> None:
 
 
 def test_auditor_sees_the_latest_audit_events() -> None:
-    with __import__("django.db", fromlist=["transaction"]).transaction.atomic():
+    with transaction.atomic():
         audit_log.record(
             actor="cli:ops",
             event_type=EventType.CUSTOMERS_IMPORTED,
@@ -229,6 +245,11 @@ def test_four_failures_do_not_lock_and_success_clears_them(client: Client) -> No
 
     assert client.post("/login/", {"username": "ana", "password": PASSWORD}).status_code == 302
 
+    elsewhere = Client(REMOTE_ADDR="10.0.0.3")
+    for _ in range(4):
+        elsewhere.post("/login/", {"username": "ana", "password": "wrong"})
+    assert elsewhere.post("/login/", {"username": "ana", "password": PASSWORD}).status_code == 302
+
 
 # --- Dashboard figures ---------------------------------------------------------------
 
@@ -344,6 +365,7 @@ def test_summary_counts_and_money_per_currency() -> None:
     assert usd.balance == Money.zero("USD")
     assert usd.arrears == Money.zero("USD")
     assert isinstance(eur.balance.amount, Decimal)
+    assert summary.accounts_in_arrears == 1
     assert [b.source_name for b in summary.latest_imports] == ["accounts-march.csv"]
 
 

@@ -67,6 +67,11 @@ class PortfolioSummary:
     currencies: list[CurrencyTotals]
     latest_imports: list[ImportSummary]
 
+    @property
+    def accounts_in_arrears(self) -> int:
+        """Return how many accounts, in any currency, have arrears."""
+        return sum(totals.accounts_in_arrears for totals in self.currencies)
+
 
 def summarise(*, today: datetime.date, latest_imports: int = LATEST_IMPORTS) -> PortfolioSummary:
     """Return the portfolio's counts, balances and arrears as of ``today``.

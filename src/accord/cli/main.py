@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> None:
     except environment.ConfigurationError as error:
         sys.stderr.write(f"accord: {error}\n")
         raise SystemExit(2) from None
-    env.data_dir.mkdir(parents=True, exist_ok=True)
+    # The data folder holds the SQLite file; static/ is where collectstatic writes.
+    (env.data_dir / "static").mkdir(parents=True, exist_ok=True)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["accord", *(sys.argv[1:] if argv is None else argv)])

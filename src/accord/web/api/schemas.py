@@ -22,7 +22,7 @@ from accord.usecases.import_portfolio import columns as cols
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
-MAX_OFFSET = 1_000_000_000
+MAX_OFFSET = 2**80
 CONTROL_CHARACTERS = "contains control characters"  # the import's own words
 
 
