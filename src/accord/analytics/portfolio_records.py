@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.db.models import F, Prefetch, QuerySet
@@ -148,7 +148,7 @@ def _customers() -> QuerySet[models.Customer]:
 
 
 def _customer(row: models.Customer) -> CustomerRecord:
-    points: Sequence[models.ContactPoint] = row.contact_points.all()
+    points = list(row.contact_points.all())
     return CustomerRecord(
         id=row.pk,
         external_ref=row.external_ref,

@@ -25,3 +25,4 @@ class EventType(enum.StrEnum):
     CONSENT_RECORDED = "CONSENT_RECORDED"
     USER_CREATED = "USER_CREATED"
     API_TOKEN_ISSUED = "API_TOKEN_ISSUED"  # noqa: S105 - an event name
+    API_TOKEN_REVOKED = "API_TOKEN_REVOKED"  # noqa: S105 - an event name

@@ -87,7 +87,8 @@ def lookup(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> 
     """Return ``external_ref`` plus ``columns`` for the rows of ``model`` among ``refs``."""
     wanted = ["external_ref", *columns]
     found: list[tuple[Any, ...]] = []
-    distinct = sorted(set(refs))
+    # A NUL can never be stored (PostgreSQL refuses it in text), so it can match nothing.
+    distinct = sorted({r for r in refs if "\x00" not in r})
     select = ", ".join(_q(c) for c in wanted)
     with connection.cursor() as cursor:
         for chunk in _chunks(distinct):

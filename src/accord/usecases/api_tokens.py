@@ -71,6 +71,37 @@ def issue_api_token(*, user: Any, name: str, actor: str, now: datetime) -> str:
     return token
 
 
+class UnknownToken(Exception):
+    """No live token has that prefix."""
+
+
+def revoke_api_token(*, prefix: str, actor: str, now: datetime) -> models.ApiToken:
+    """Revoke the live token whose shown prefix is ``prefix``; record it in the audit log.
+
+    Raises ``UnknownToken`` when no unrevoked token has that prefix.
+    """
+    with transaction.atomic():
+        row = (
+            models.ApiToken.objects.select_for_update()
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .order_by("pk")
+            .first()
+        )
+        if row is None:
+            raise UnknownToken(f"no live API token starts with {prefix!r}")
+        row.revoked_at = now
+        row.save(update_fields=["revoked_at"])
+        log.record(
+            actor=actor,
+            event_type=events.EventType.API_TOKEN_REVOKED,
+            subject_type="user",
+            subject_id=row.user_id,
+            parameters={"token_id": row.pk, "name": row.name, "prefix": row.prefix},
+            now=now,
+        )
+    return row
+
+
 def user_for_token(token: str, *, now: datetime) -> Any | None:
     """Return the active user a live (unrevoked) ``token`` belongs to, else ``None``.
 

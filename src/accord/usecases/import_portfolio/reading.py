@@ -13,7 +13,6 @@ from accord.usecases.import_portfolio import columns as cols
 
 MAX_FILE_BYTES = 4 * 1024**3
 MAX_FIELD_CHARS = 10_000
-_SNIFF_BYTES = 64 * 1024
 
 
 class UnreadableFile(Exception):
@@ -61,8 +60,9 @@ def read_bytes(
     """Read CSV ``data``; see :func:`read_file`."""
     if not data.strip():
         raise UnreadableFile("file is empty: expected a header row and at least one record")
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise UnreadableFile("file looks binary (it contains NUL bytes), not CSV text")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise UnreadableFile(f"file looks binary (a NUL byte on line {line}), not CSV text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router
+from ninja import Query, Router
 
 from accord.analytics import portfolio_records as records
 from accord.domain.access import Permission
 from accord.web.api import schemas
 from accord.web.api.auth import requires
 from accord.web.api.errors import Invalid, Message, NotFound
-
-MAX_ID = 2**63 - 1
 
 router = Router(tags=["audit"])
 read = requires(Permission.VIEW_AUDIT_LOG)
@@ -43,10 +41,7 @@ def list_audit_events(request: HttpRequest, filters: Query[schemas.AuditQuery]) 
     auth=read,
     response={200: schemas.AuditEventOut, 401: Message, 403: Message, 404: Message, 422: Invalid},
 )
-def get_audit_event(
-    request: HttpRequest,
-    event_id: int = Path(..., ge=1, le=MAX_ID, description="The event's id."),
-) -> Any:
+def get_audit_event(request: HttpRequest, event_id: schemas.RecordId) -> Any:
     """Return one audit event."""
     record = records.audit_event(event_id)
     if record is None:

@@ -1,8 +1,8 @@
 """Answer every failure with JSON: ``{"detail": "..."}`` or ``{"detail": [{field, reason}]}``.
 
-Authentication (401), authorisation (403) and missing records (404) carry a
-message; invalid input (422) and conflicts (409) list each offending field with
-the reason, in the same words the CSV import uses.
+Authentication (401), authorisation (403), missing records (404) and
+oversized bodies (413) carry a message; invalid input (422) and conflicts (409)
+list each offending field with the reason, in the words the CSV import uses.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -110,9 +112,12 @@ def validation_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     return list(seen.values())
 
 
-def _invalid(api: NinjaAPI, request: HttpRequest, errors: list[FieldError], status: int) -> Any:
+def _invalid(
+    api: NinjaAPI, request: HttpRequest, errors: list[FieldError], status: int
+) -> HttpResponse:
     body = Invalid(detail=errors).model_dump()
-    return api.create_response(request, body, status=status)
+    response: HttpResponse = api.create_response(request, body, status=status)
+    return response
 
 
 def install(api: NinjaAPI) -> None:
@@ -135,6 +140,14 @@ def install(api: NinjaAPI) -> None:
             status=401,
         )
         response["WWW-Authenticate"] = 'Bearer realm="accord"'
+        return response
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        response: HttpResponse = api.create_response(
+            request, {"detail": f"the request body is larger than {limit} bytes"}, status=413
+        )
         return response
 
     @api.exception_handler(HttpError)

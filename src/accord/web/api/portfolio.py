@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Path, Query, Router, Status
+from ninja import Query, Router, Status
 
 from accord.analytics import portfolio_records as records
 from accord.domain.access import Permission
@@ -19,8 +19,6 @@ from accord.usecases import import_portfolio
 from accord.web.api import schemas
 from accord.web.api.auth import requires
 from accord.web.api.errors import Invalid, Message, NotFound, RecordRejected
-
-MAX_ID = 2**63 - 1
 
 router = Router()
 view = requires(Permission.VIEW_PORTFOLIO)
@@ -36,11 +34,7 @@ def _one(out: type[Any]) -> dict[int, Any]:
 
 
 def _created(out: type[Any]) -> dict[int, Any]:
-    return {201: out, 401: Message, 403: Message, 409: Invalid, 422: Invalid}
-
-
-def _id(what: str) -> Any:
-    return Path(..., ge=1, le=MAX_ID, description=f"The {what}'s id.")
+    return {201: out, 401: Message, 403: Message, 409: Invalid, 413: Message, 422: Invalid}
 
 
 def _create(
@@ -92,7 +86,7 @@ def create_customer(request: HttpRequest, payload: schemas.CustomerIn) -> Any:
 @router.get(
     "/customers/{customer_id}", auth=view, response=_one(schemas.CustomerOut), tags=["customers"]
 )
-def get_customer(request: HttpRequest, customer_id: int = _id("customer")) -> Any:
+def get_customer(request: HttpRequest, customer_id: schemas.RecordId) -> Any:
     """Return one customer."""
     return schemas.CustomerOut.of(_found(records.customer(customer_id), "customer", customer_id))
 
@@ -124,7 +118,7 @@ def create_account(request: HttpRequest, payload: schemas.AccountIn) -> Any:
 @router.get(
     "/accounts/{account_id}", auth=view, response=_one(schemas.AccountOut), tags=["accounts"]
 )
-def get_account(request: HttpRequest, account_id: int = _id("account")) -> Any:
+def get_account(request: HttpRequest, account_id: schemas.RecordId) -> Any:
     """Return one account."""
     return schemas.AccountOut.of(_found(records.account(account_id), "account", account_id))
 
@@ -152,7 +146,7 @@ def create_charge(request: HttpRequest, payload: schemas.ChargeIn) -> Any:
 
 
 @router.get("/charges/{charge_id}", auth=view, response=_one(schemas.ChargeOut), tags=["charges"])
-def get_charge(request: HttpRequest, charge_id: int = _id("charge")) -> Any:
+def get_charge(request: HttpRequest, charge_id: schemas.RecordId) -> Any:
     """Return one charge."""
     return schemas.ChargeOut.of(_found(records.charge(charge_id), "charge", charge_id))
 
@@ -184,6 +178,6 @@ def create_payment(request: HttpRequest, payload: schemas.PaymentIn) -> Any:
 @router.get(
     "/payments/{payment_id}", auth=view, response=_one(schemas.PaymentOut), tags=["payments"]
 )
-def get_payment(request: HttpRequest, payment_id: int = _id("payment")) -> Any:
+def get_payment(request: HttpRequest, payment_id: schemas.RecordId) -> Any:
     """Return one payment."""
     return schemas.PaymentOut.of(_found(records.payment(payment_id), "payment", payment_id))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from ninja import Schema
+from ninja.params import P, PathEx
 from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from accord.analytics import portfolio_records as records
@@ -22,7 +23,8 @@ from accord.usecases.import_portfolio import columns as cols
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
-MAX_OFFSET = 2**80
+MAX_OFFSET = 1_000_000_000
+MAX_ID = 2**63 - 1  # the largest id either database can hold
 CONTROL_CHARACTERS = "contains control characters"  # the import's own words
 
 
@@ -54,6 +56,8 @@ def _optional(kind: cols.RecordKind, name: str, example: str | None = None) -> A
     examples = None if example is None else [example]
     return Field(default=None, description=_describe(kind, name), examples=examples)
 
+
+RecordId = PathEx[int, P(ge=1, le=MAX_ID, description="The record's id.")]
 
 # Requests ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""``accord token issue --user NAME [--name LABEL]``: issue an API token and print it once."""
+"""``accord token issue --user NAME`` / ``accord token revoke PREFIX``: manage API tokens."""
 
 from __future__ import annotations
 
@@ -23,10 +23,23 @@ class Command(BaseCommand):
         issue = actions.add_parser("issue", help="issue a token for a user and print it once")
         issue.add_argument("--user", required=True, help="user name of the token's owner")
         issue.add_argument("--name", default="api", help="label for the token (default: api)")
+        revoke = actions.add_parser("revoke", help="revoke a token by the prefix it starts with")
+        revoke.add_argument("prefix", help="the token's first 8 characters, e.g. acc_AbCd")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "issue":
             self._issue(username=options["user"], name=options["name"])
+        else:
+            self._revoke(prefix=options["prefix"][: api_tokens.PREFIX_LENGTH])
+
+    def _revoke(self, *, prefix: str) -> None:
+        try:
+            row = api_tokens.revoke_api_token(
+                prefix=prefix, actor=actors.cli_actor(), now=timezone.now()
+            )
+        except api_tokens.UnknownToken as unknown:
+            raise CommandError(str(unknown)) from None
+        self.stdout.write(f"Revoked API token {row.name!r} ({row.prefix}…) of {row.user}.")
 
     def _issue(self, *, username: str, name: str) -> None:
         user_model = get_user_model()
