@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.domain import money
+from accord.domain import contactpoints, money
 from accord.usecases.import_portfolio import validation
 
 CURRENCIES = ["EUR", "USD", "JPY", "KWD", "CLP", "GBP"]
@@ -71,3 +72,62 @@ class TestAmountColumn:
 
     def test_refuses_decimals_a_currency_does_not_have(self) -> None:
         assert vectorised(["1.5", "1.001"], ["JPY", "EUR"]) == [None, None]
+
+
+class TestPhoneColumn:
+    PAIRS = [
+        ("+34 612 345 678", "ES", False),
+        ("(512) 234-5678", "US", True),
+        ("12", "GB", True),
+        ("020 7946 0018", "GB", False),
+        ("not a number", None, False),
+    ]
+
+    def test_worker_processes_give_the_same_answers_as_one_process(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        pairs = self.PAIRS * 20
+        alone = validation._normalise_phones(pairs)
+        monkeypatch.setattr(validation, "PARALLEL_PHONES", 10)
+        monkeypatch.setattr(validation.os, "cpu_count", lambda: 2)
+        assert validation._normalise_phones(pairs) == alone
+
+    def test_gives_either_a_number_or_a_reason(self) -> None:
+        results = validation._normalise_phones(self.PAIRS)
+        assert results[0] == ("+34612345678", None, ())
+        assert results[1] == ("+15122345678", None, ("America/Chicago",))
+        assert results[2][0] is None
+        assert results[2][1]
+        assert results[3] == ("+442079460018", None, ())
+
+
+class TestEmailColumn:
+    @settings(max_examples=150, deadline=None)
+    @given(
+        st.one_of(
+            st.emails(),
+            st.from_regex(validation.PLAIN_EMAIL, fullmatch=True),
+            st.text(max_size=30),
+        )
+    )
+    def test_the_fast_path_agrees_with_the_domain_check(self, raw: str) -> None:
+        frame = pl.DataFrame(
+            {
+                validation.LINE: [2],
+                "external_ref": ["C1"],
+                "country": ["GB"],
+                "_certain": [True],
+                "emails": [raw.replace(";", "")],
+            }
+        )
+        points, errors = validation._emails(frame)
+        value = raw.replace(";", "").strip()
+        if not value:
+            return
+        try:
+            expected = contactpoints.normalise_email(value)
+        except contactpoints.InvalidEmail:
+            assert errors.height == 1
+            return
+        assert errors.height == 0
+        assert points.get_column("value").to_list() == [expected]

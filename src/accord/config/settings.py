@@ -67,7 +67,11 @@ def _database(db: environment.Database) -> dict[str, Any]:
             "NAME": db.name,
             "OPTIONS": {
                 # WAL + a busy timeout let the web app read while an import writes.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # A 256 MB page cache keeps index inserts of bulk imports in memory.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },

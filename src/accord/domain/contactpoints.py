@@ -11,8 +11,11 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
+from collections.abc import Sequence
 
 import phonenumbers
+
+from accord.domain import timezones
 
 
 class InvalidPhoneNumber(ValueError):
@@ -55,6 +58,11 @@ def normalise_phone(*, raw: str, default_region: str | None) -> str:
     :class:`InvalidPhoneNumber` if the text cannot be read as a phone number or the
     number is not a valid one for its region.
     """
+    number = _parse_valid(raw, default_region)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_valid(raw: str, default_region: str | None) -> phonenumbers.PhoneNumber:
     region = default_region.strip().upper() if default_region else None
     try:
         number = phonenumbers.parse(raw, region)
@@ -72,7 +80,32 @@ def normalise_phone(*, raw: str, default_region: str | None) -> str:
     if not phonenumbers.is_valid_number(number):
         number_region = phonenumbers.region_code_for_country_code(number.country_code or 0)
         raise InvalidPhoneNumber(f"not a valid number for region {number_region}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
+
+
+PhoneCheck = tuple[str | None, str | None, tuple[str, ...]]
+
+
+def normalise_phones(items: Sequence[tuple[str, str | None, bool]]) -> list[PhoneCheck]:
+    """Check many ``(raw, default_region, want_zones)`` numbers in one call.
+
+    Return ``(e164, problem, zones)`` for each: exactly one of ``e164`` and
+    ``problem`` is ``None``; ``zones`` (sorted) only when asked for, as the zone
+    look-up costs as much as the check. Plain tuples in and out, so that it can
+    run in a worker process.
+    """
+    results: list[PhoneCheck] = []
+    for raw, region, want_zones in items:
+        try:
+            number = _parse_valid(raw, region)
+        except InvalidPhoneNumber as error:
+            results.append((None, str(error), ()))
+            continue
+        zones = tuple(sorted(timezones.number_time_zones(number))) if want_zones else ()
+        results.append(
+            (phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None, zones)
+        )
+    return results
 
 
 def phone_region(e164: str) -> str | None:

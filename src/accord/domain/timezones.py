@@ -264,6 +264,11 @@ def _address_zones(*, country: str | None, region: str | None) -> frozenset[str]
     return narrowed or candidates
 
 
+def number_time_zones(number: phonenumbers.PhoneNumber) -> frozenset[str]:
+    """Return the zones libphonenumber places a parsed number in (none when unknown)."""
+    return frozenset(phone_timezone.time_zones_for_number(number)) - {_PHONE_UNKNOWN_ZONE}
+
+
 def _phone_zones(phones: Sequence[str]) -> frozenset[str]:
     zones: set[str] = set()
     for phone in phones:
@@ -272,8 +277,7 @@ def _phone_zones(phones: Sequence[str]) -> frozenset[str]:
         except phonenumbers.NumberParseException:
             # A bad number is no evidence; contact-point validation reports it elsewhere.
             continue
-        zones.update(phone_timezone.time_zones_for_number(number))
-    zones.discard(_PHONE_UNKNOWN_ZONE)
+        zones.update(number_time_zones(number))
     return frozenset(zones)
 
 
@@ -297,13 +301,26 @@ def infer_time_zones(
 
     Blank strings count as absent.
     """
+    return infer_time_zones_from(
+        given=given, country=country, region=region, phone_zones=_phone_zones(phones)
+    )
+
+
+def infer_time_zones_from(
+    *,
+    given: str | None,
+    country: str | None,
+    region: str | None,
+    phone_zones: frozenset[str],
+) -> TimeZoneGuess:
+    """Decide as :func:`infer_time_zones` does, from the phones' zones already looked up."""
     given_name = _blank_to_none(given)
     if given_name is not None:
         if not is_known_time_zone(given_name):
             raise UnknownTimeZone(given_name)
         return TimeZoneGuess(zones=(given_name,), source=TimeZoneSource.GIVEN)
     address = _address_zones(country=_blank_to_none(country), region=_blank_to_none(region))
-    phone = _phone_zones(phones)
+    phone = phone_zones
     if address:
         if address & phone:
             return TimeZoneGuess(

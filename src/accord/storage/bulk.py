@@ -1,22 +1,23 @@
 """Read and write many rows at once: reference look-ups, existing rows, bulk inserts/updates.
 
 Set-based on purpose: frames in, one statement per chunk out; never an ORM
-``save()`` per row. PostgreSQL inserts go through ``COPY``.
+``save()`` per row. PostgreSQL inserts go through ``COPY``. The DB-API cursor is
+used directly (inside Django's transaction) so that no per-query wrapper formats
+thousands of parameters.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 from django.db import connection
 
 from accord.storage import models
-
-CHUNK = 5000
 
 # Columns written for each table (besides id, created_at, updated_at), in load order.
 CUSTOMER_COLUMNS = (
@@ -67,6 +68,16 @@ PAYMENT_COLUMNS = (
     "provider_reference",
 )
 JSON_COLUMNS = frozenset({"time_zones"})
+DATE_COLUMNS = frozenset(
+    {"date_of_birth", "opened_date", "issued_date", "due_date", "received_date"}
+)
+TIME_COLUMNS = frozenset({"contact_hours_start", "contact_hours_end"})
+INTEGER_COLUMNS = frozenset(
+    {"id", "customer_id", "account_id", "amount_minor", "credit_limit_minor"}
+)
+# SQLite allows 32,766 parameters per statement; PostgreSQL takes an array in one.
+SQLITE_CHUNK = 30_000
+INSERT_BATCH = 100_000
 
 
 def table(model: type[Any]) -> str:
@@ -74,75 +85,108 @@ def table(model: type[Any]) -> str:
     return name
 
 
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _mark() -> str:
+    return "?" if connection.vendor == "sqlite" else "%s"
+
+
+@contextlib.contextmanager
+def _cursor() -> Iterator[Any]:
+    """Yield the DB-API cursor of Django's connection (so in its transaction)."""
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+def _select_in(
+    *, select: str, source: str, column: str, values: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Return ``SELECT select FROM source WHERE column IN values`` for any number of values."""
+    found: list[tuple[Any, ...]] = []
+    with _cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {select} FROM {source} WHERE {column} = ANY(%s)",
+                [list(values)],
+            )
+            return list(cursor.fetchall())
+        for chunk in _chunks(values, SQLITE_CHUNK):
+            marks = ", ".join("?" * len(chunk))
+            cursor.execute(
+                f"SELECT {select} FROM {source} WHERE {column} IN ({marks})",
+                list(chunk),
+            )
+            found.extend(cursor.fetchall())
+    return found
+
+
+def _typed(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pl.DataFrame:
+    """Build a frame of database rows with the types the validator produces."""
+    raw_schema = {c: (pl.Int64 if c in INTEGER_COLUMNS else pl.String) for c in columns}
+    frame = pl.DataFrame(rows, schema=raw_schema, orient="row")
+    conversions = []
+    for name in columns:
+        if name in DATE_COLUMNS:
+            conversions.append(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d"))
+        elif name in TIME_COLUMNS:
+            conversions.append(pl.col(name).str.slice(0, 5).str.to_time("%H:%M"))
+    return frame.with_columns(conversions) if conversions else frame
+
+
+def _selected(column: str) -> str:
+    # Dates, times and JSON come back as text from both databases, parsed in bulk after.
+    if column in DATE_COLUMNS | TIME_COLUMNS | JSON_COLUMNS:
+        return f"CAST({_q(column)} AS TEXT)"
+    return _q(column)
 
 
 def lookup(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> pl.DataFrame:
     """Return ``external_ref`` plus ``columns`` for the rows of ``model`` among ``refs``."""
     wanted = ["external_ref", *columns]
-    found: list[tuple[Any, ...]] = []
     # A NUL can never be stored (PostgreSQL refuses it in text), so it can match nothing.
     distinct = sorted({r for r in refs if "\x00" not in r})
-    select = ", ".join(_q(c) for c in wanted)
-    with connection.cursor() as cursor:
-        for chunk in _chunks(distinct):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT {select} FROM {_q(table(model))} WHERE external_ref IN ({marks})",
-                list(chunk),
-            )
-            found.extend(cursor.fetchall())
-    return _frame(found, wanted)
-
-
-def _canonical(value: Any, column: str) -> Any:
-    """Bring a database value to the form the validator produces."""
-    if value is None:
-        return None
-    if column in JSON_COLUMNS:
-        loaded = json.loads(value) if isinstance(value, str) else value
-        return json.dumps(loaded)
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, time):
-        return value.replace(microsecond=0)
-    return value
-
-
-def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pl.DataFrame:
-    data = {name: [_canonical(row[i], name) for row in rows] for i, name in enumerate(columns)}
-    return (
-        pl.DataFrame(data, strict=False) if rows else pl.DataFrame({name: [] for name in columns})
+    rows = _select_in(
+        select=", ".join(_selected(c) for c in wanted),
+        source=_q(table(model)),
+        column="external_ref",
+        values=distinct,
     )
-
-
-def existing(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> pl.DataFrame:
-    """Return ``id`` and ``columns`` of the existing rows among ``refs``, canonicalised."""
-    frame = lookup(model, refs=refs, columns=["id", *[c for c in columns if c != "external_ref"]])
-    if frame.height == 0:
-        return frame
-    for name in frame.columns:
-        if name.endswith("_date") or name == "date_of_birth":
-            frame = frame.with_columns(pl.col(name).cast(pl.String).str.to_date(strict=False))
-        if name.startswith("contact_hours_"):
-            frame = frame.with_columns(
-                pl.col(name).cast(pl.String).str.slice(0, 5).str.to_time("%H:%M", strict=False)
-            )
+    frame = _typed(rows, wanted)
+    if JSON_COLUMNS & set(wanted):
+        # Both databases may space JSON differently; compare it in one canonical form.
+        frame = frame.with_columns(
+            pl.Series(name, [json.dumps(json.loads(v)) for v in frame.get_column(name)], pl.String)
+            for name in JSON_COLUMNS & set(wanted)
+        )
     return frame
 
 
-def _db_value(value: Any) -> Any:
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return value
+def existing(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> pl.DataFrame:
+    """Return ``id`` and ``columns`` of the existing rows among ``refs``, typed as validated."""
+    return lookup(model, refs=refs, columns=["id", *[c for c in columns if c != "external_ref"]])
+
+
+def _for_database(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Turn typed columns into the text both databases accept (dates and times as ISO)."""
+    return frame.select(
+        pl.col(c).dt.to_string("%Y-%m-%d")
+        if c in DATE_COLUMNS
+        else pl.col(c).dt.to_string("%H:%M:%S")
+        if c in TIME_COLUMNS
+        else pl.col(c)
+        for c in columns
+    )
 
 
 def insert(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now: datetime) -> int:
@@ -150,35 +194,30 @@ def insert(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now
     if frame.height == 0:
         return 0
     stamp = connection.ops.adapt_datetimefield_value(now)
-    rows = (
-        (*(_db_value(v) for v in row), stamp, stamp)
-        for row in frame.select(list(columns)).iter_rows()
-    )
     names = [*columns, "created_at", "updated_at"]
+    values = _for_database(frame, columns)
     if connection.vendor == "postgresql":
-        _copy(table(model), names, rows)
-    else:
-        marks = ", ".join(["%s"] * len(names))
-        sql = f"INSERT INTO {_q(table(model))} ({', '.join(_q(n) for n in names)}) VALUES ({marks})"
-        with connection.cursor() as cursor:
-            batch: list[tuple[Any, ...]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= 50_000:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
+        _copy(table(model), names, values, stamp)
+        return frame.height
+    sql = (
+        f"INSERT INTO {_q(table(model))} ({', '.join(_q(n) for n in names)}) "
+        f"VALUES ({', '.join('?' * len(names))})"
+    )
+    stamped = values.with_columns(
+        pl.lit(str(stamp)).alias("created_at"), pl.lit(str(stamp)).alias("updated_at")
+    )
+    with _cursor() as cursor:
+        for start in range(0, stamped.height, INSERT_BATCH):
+            cursor.executemany(sql, stamped.slice(start, INSERT_BATCH).iter_rows())
     return frame.height
 
 
-def _copy(table_name: str, names: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> None:
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+def _copy(table_name: str, names: Sequence[str], values: pl.DataFrame, stamp: Any) -> None:
+    with _cursor() as cursor:
         statement = f"COPY {_q(table_name)} ({', '.join(_q(n) for n in names)}) FROM STDIN"
-        with raw.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+        with cursor.copy(statement) as copy:
+            for row in values.iter_rows():
+                copy.write_row((*row, stamp, stamp))
 
 
 def update(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now: datetime) -> int:
@@ -186,16 +225,15 @@ def update(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now
     if frame.height == 0:
         return 0
     stamp = connection.ops.adapt_datetimefield_value(now)
-    assignments = ", ".join(f"{_q(c)} = %s" for c in columns)
-    sql = f"UPDATE {_q(table(model))} SET {assignments}, updated_at = %s WHERE id = %s"
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                (*(_db_value(v) for v in row[1:]), stamp, row[0])
-                for row in frame.select("id", *columns).iter_rows()
-            ],
-        )
+    mark = _mark()
+    assignments = ", ".join(f"{_q(c)} = {mark}" for c in columns)
+    sql = f"UPDATE {_q(table(model))} SET {assignments}, updated_at = {mark} WHERE id = {mark}"
+    values = _for_database(frame, columns).with_columns(
+        pl.lit(stamp if connection.vendor == "postgresql" else str(stamp)).alias("_stamp"),
+        frame.get_column("id"),
+    )
+    with _cursor() as cursor:
+        cursor.executemany(sql, list(values.iter_rows()))
     return frame.height
 
 
@@ -205,22 +243,19 @@ def replace_contact_points(*, points: pl.DataFrame, customer_ids: pl.DataFrame) 
     ``points``: external_ref, kind, value, position. ``customer_ids``: external_ref, id.
     Unchanged points are left alone so a repeated import writes nothing.
     """
+    keys = ["customer_id", "kind", "value", "position"]
     wanted = points.join(customer_ids, on="external_ref", how="inner").select(
         pl.col("id").alias("customer_id"), "kind", "value", pl.col("position").cast(pl.Int64)
     )
-    ids = customer_ids.get_column("id").to_list()
-    current_rows: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(ids):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                "SELECT id, customer_id, kind, value, position "
-                f"FROM {_q(table(models.ContactPoint))} WHERE customer_id IN ({marks})",
-                list(chunk),
-            )
-            current_rows.extend(cursor.fetchall())
+    source = _q(table(models.ContactPoint))
+    rows = _select_in(
+        select="id, customer_id, kind, value, position",
+        source=source,
+        column="customer_id",
+        values=customer_ids.get_column("id").to_list(),
+    )
     current = pl.DataFrame(
-        current_rows,
+        rows,
         schema={
             "id": pl.Int64,
             "customer_id": pl.Int64,
@@ -230,23 +265,21 @@ def replace_contact_points(*, points: pl.DataFrame, customer_ids: pl.DataFrame) 
         },
         orient="row",
     )
-    keys = ["customer_id", "kind", "value", "position"]
     stale_rows = current.join(wanted, on=keys, how="anti")
     stale = stale_rows.get_column("id").to_list()
     fresh = wanted.join(current, on=keys, how="anti")
-    changed = set(stale_rows.get_column("customer_id").to_list())
-    changed |= set(fresh.get_column("customer_id").to_list())
-    with connection.cursor() as cursor:
-        for chunk in _chunks(stale):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"DELETE FROM {_q(table(models.ContactPoint))} WHERE id IN ({marks})",
-                list(chunk),
+    mark = _mark()
+    with _cursor() as cursor:
+        if stale:
+            cursor.executemany(
+                f"DELETE FROM {source} WHERE id = {mark}",
+                [(i,) for i in stale],
             )
         if fresh.height:
             names = ", ".join(_q(c) for c in keys)
             cursor.executemany(
-                f"INSERT INTO {_q(table(models.ContactPoint))} ({names}) VALUES (%s, %s, %s, %s)",
-                list(fresh.select(keys).iter_rows()),
+                f"INSERT INTO {source} ({names}) VALUES ({', '.join([mark] * 4)})",
+                fresh.select(keys).iter_rows(),
             )
-    return changed
+    changed = set(stale_rows.get_column("customer_id").to_list())
+    return changed | set(fresh.get_column("customer_id").to_list())

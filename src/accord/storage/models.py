@@ -191,7 +191,10 @@ class Charge(models.Model):
     """An amount billed to an account: an instalment, invoice, fee or interest."""
 
     external_ref = models.CharField(max_length=64, unique=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="charges")
+    # Indexed by (account, due_date) below; a second index on account alone is waste.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="charges", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=ChargeKind.choices)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
@@ -214,7 +217,10 @@ class Charge(models.Model):
 
 class Payment(models.Model):
     external_ref = models.CharField(max_length=64, unique=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
+    # Indexed by (account, received_date) below.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="payments", db_index=False
+    )
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     received_date = models.DateField()

@@ -161,7 +161,14 @@ def import_records(
         )
     table = reading.Table(
         header=names,
-        columns={n: ["" if r.get(n) is None else str(r.get(n)) for r in records] for n in names},
+        frame=pl.DataFrame(
+            {
+                n: pl.Series(
+                    n, ["" if r.get(n) is None else str(r.get(n)) for r in records], pl.String
+                )
+                for n in names
+            }
+        ),
         line_numbers=list(range(1, len(records) + 1)),
         sha256="",
         bad_rows=[],
@@ -233,8 +240,13 @@ def _import(
         inserted = bulk.insert(model, frame=fresh, columns=columns, now=now)
         updated_ids = set(changed.get_column("id").to_list())
         bulk.update(model, frame=changed, columns=columns[1:], now=now)
-        ids = bulk.lookup(
-            model, refs=checked.frame.get_column("external_ref").to_list(), columns=["id"]
+        # Ids are read back only where needed: contact points, and the API's one record.
+        ids = (
+            bulk.lookup(
+                model, refs=checked.frame.get_column("external_ref").to_list(), columns=["id"]
+            )
+            if checked.contact_points is not None or mode is Mode.CREATE
+            else pl.DataFrame(schema={"external_ref": pl.String, "id": pl.Int64})
         )
         if checked.contact_points is not None:
             touched = _contact_points(checked.contact_points, ids)
