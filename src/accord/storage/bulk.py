@@ -75,8 +75,8 @@ TIME_COLUMNS = frozenset({"contact_hours_start", "contact_hours_end"})
 INTEGER_COLUMNS = frozenset(
     {"id", "customer_id", "account_id", "amount_minor", "credit_limit_minor"}
 )
-# SQLite allows 32,766 parameters per statement; PostgreSQL takes an array in one.
-SQLITE_CHUNK = 30_000
+LOOKUP_CHUNK = 500_000
+_CONTROL = r"[\x00-\x1f\x7f]"
 INSERT_BATCH = 100_000
 
 
@@ -104,29 +104,40 @@ def _cursor() -> Iterator[Any]:
         cursor.close()
 
 
-def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _json_array(values: pl.Series) -> str:
+    """Return ``values`` as one JSON array of strings, built column-wise."""
+    text = values.cast(pl.String)
+    escaped = text.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+        '"', '\\"', literal=True
+    )
+    return '["' + str(escaped.str.join('","').item()) + '"]' if len(values) else "[]"
 
 
 def _select_in(
-    *, select: str, source: str, column: str, values: Sequence[Any]
+    *, select: str, source: str, column: str, values: pl.Series
 ) -> list[tuple[Any, ...]]:
-    """Return ``SELECT select FROM source WHERE column IN values`` for any number of values."""
+    """Return ``SELECT select FROM source WHERE column IN values`` for any number of values.
+
+    The values travel as one JSON array per chunk (``json_each`` / ``json_array_elements_text``)
+    rather than as one bound parameter each, so a million keys cost a few statements.
+    """
+    # Control characters are never stored (validation refuses them) and would break the JSON.
+    unique = values.unique()
+    distinct = unique.filter(~unique.cast(pl.String).str.contains(_CONTROL))
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT {select} FROM {source} WHERE {column}::text IN "
+            "(SELECT json_array_elements_text(%s::json))"
+        )
+    else:
+        sql = (
+            f"SELECT {select} FROM {source} WHERE {column} IN "
+            "(SELECT value FROM json_each(?))"
+        )
     found: list[tuple[Any, ...]] = []
     with _cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT {select} FROM {source} WHERE {column} = ANY(%s)",
-                [list(values)],
-            )
-            return list(cursor.fetchall())
-        for chunk in _chunks(values, SQLITE_CHUNK):
-            marks = ", ".join("?" * len(chunk))
-            cursor.execute(
-                f"SELECT {select} FROM {source} WHERE {column} IN ({marks})",
-                list(chunk),
-            )
+        for start in range(0, len(distinct), LOOKUP_CHUNK):
+            cursor.execute(sql, [_json_array(distinct.slice(start, LOOKUP_CHUNK))])
             found.extend(cursor.fetchall())
     return found
 
@@ -151,16 +162,14 @@ def _selected(column: str) -> str:
     return _q(column)
 
 
-def lookup(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> pl.DataFrame:
+def lookup(model: type[Any], *, refs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     """Return ``external_ref`` plus ``columns`` for the rows of ``model`` among ``refs``."""
     wanted = ["external_ref", *columns]
-    # A NUL can never be stored (PostgreSQL refuses it in text), so it can match nothing.
-    distinct = sorted({r for r in refs if "\x00" not in r})
     rows = _select_in(
         select=", ".join(_selected(c) for c in wanted),
         source=_q(table(model)),
         column="external_ref",
-        values=distinct,
+        values=refs,
     )
     frame = _typed(rows, wanted)
     if JSON_COLUMNS & set(wanted):
@@ -172,7 +181,7 @@ def lookup(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> 
     return frame
 
 
-def existing(model: type[Any], *, refs: Sequence[str], columns: Sequence[str]) -> pl.DataFrame:
+def existing(model: type[Any], *, refs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     """Return ``id`` and ``columns`` of the existing rows among ``refs``, typed as validated."""
     return lookup(model, refs=refs, columns=["id", *[c for c in columns if c != "external_ref"]])
 
@@ -252,7 +261,7 @@ def replace_contact_points(*, points: pl.DataFrame, customer_ids: pl.DataFrame) 
         select="id, customer_id, kind, value, position",
         source=source,
         column="customer_id",
-        values=customer_ids.get_column("id").to_list(),
+        values=customer_ids.get_column("id"),
     )
     current = pl.DataFrame(
         rows,

@@ -206,9 +206,7 @@ def _import(
         )
         errors = checked.errors
         columns = _LOAD_COLUMNS[kind]
-        current = bulk.existing(
-            model, refs=frame.get_column("external_ref").to_list(), columns=columns
-        )
+        current = bulk.existing(model, refs=frame.get_column("external_ref"), columns=columns)
         if mode is Mode.CREATE and current.height:
             errors = pl.concat(
                 [
@@ -242,9 +240,7 @@ def _import(
         bulk.update(model, frame=changed, columns=columns[1:], now=now)
         # Ids are read back only where needed: contact points, and the API's one record.
         ids = (
-            bulk.lookup(
-                model, refs=checked.frame.get_column("external_ref").to_list(), columns=["id"]
-            )
+            bulk.lookup(model, refs=checked.frame.get_column("external_ref"), columns=["id"])
             if checked.contact_points is not None or mode is Mode.CREATE
             else pl.DataFrame(schema={"external_ref": pl.String, "id": pl.Int64})
         )
@@ -286,16 +282,14 @@ def _references(kind: RecordKind, frame: pl.DataFrame) -> validation.References:
     )
     customers, accounts = empty_customers, empty_accounts
     if kind is RecordKind.ACCOUNTS:
-        found = bulk.lookup(
-            models.Customer, refs=frame.get_column("customer_ref").to_list(), columns=["id"]
-        )
+        found = bulk.lookup(models.Customer, refs=frame.get_column("customer_ref"), columns=["id"])
         customers = (
             found.cast({"external_ref": pl.String, "id": pl.Int64}) if found.height else customers
         )
     if kind in {RecordKind.CHARGES, RecordKind.PAYMENTS}:
         found = bulk.lookup(
             models.Account,
-            refs=frame.get_column("account_ref").to_list(),
+            refs=frame.get_column("account_ref"),
             columns=["id", "currency"],
         )
         accounts = (
