@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.management import call_command
 
+from accord.analytics import portfolio_summary
 from accord.audit import log
 from accord.audit import models as audit_models
 from accord.storage import models
@@ -70,3 +72,13 @@ class TestDemoUsers:
         call_command("demo", "users", stdout=out)
         assert "manager" in out.getvalue()
         assert demo_users.demo_password(demo_users.access.Role.MANAGER) in out.getvalue()
+
+
+class TestCachedSummary:
+    def test_is_recomputed_after_any_audited_change(self, tmp_path: Path) -> None:
+        cache.clear()
+        today = NOW.date()
+        empty = portfolio_summary.cached_summary(today=today)
+        assert empty.accounts == 0
+        portfolio.seed_demo_portfolio(accounts=50, seed=3, folder=tmp_path, now=NOW)
+        assert portfolio_summary.cached_summary(today=today).accounts == 50

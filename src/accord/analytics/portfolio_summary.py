@@ -11,9 +11,11 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, TextChoices
 
+from accord.audit import models as audit_models
 from accord.domain.money import Money
 from accord.storage import models
 
@@ -89,6 +91,35 @@ def summarise(*, today: datetime.date, latest_imports: int = LATEST_IMPORTS) -> 
         currencies=currency_totals(today=today),
         latest_imports=_latest_imports(latest_imports),
     )
+
+
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def cache_key(*, today: datetime.date) -> str:
+    """Return the key the summary is cached under: it changes with any state change.
+
+    Every write to the portfolio appends to the audit log in the same transaction,
+    so the audit chain's length is a version number for the whole book.
+    """
+    length = (
+        audit_models.AuditChainHead.objects.filter(pk=1).values_list("length", flat=True).first()
+    )
+    return f"accord:portfolio-summary:{today.isoformat()}:{length or 0}"
+
+
+def cached_summary(*, today: datetime.date) -> PortfolioSummary:
+    """Return the summary from the shared cache, computing it only after a change.
+
+    The full aggregate reads every charge and payment (seconds on a book of a
+    million accounts); pages must not pay that on every view.
+    """
+    key = cache_key(today=today)
+    summary: PortfolioSummary | None = cache.get(key)
+    if summary is None:
+        summary = summarise(today=today)
+        cache.set(key, summary, CACHE_SECONDS)
+    return summary
 
 
 def currency_totals(*, today: datetime.date) -> list[CurrencyTotals]:

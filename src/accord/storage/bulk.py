@@ -113,6 +113,21 @@ def _json_array(values: pl.Series) -> str:
     return '["' + str(escaped.str.join('","').item()) + '"]' if len(values) else "[]"
 
 
+def _any_between(source: str, column: str, values: pl.Series) -> bool:
+    """Return whether any row's ``column`` lies within the values' range (cheap, indexed).
+
+    A first load of new keys (the largest imports) then skips the look-up entirely.
+    """
+    low, high = values.min(), values.max()
+    mark = _mark()
+    with _cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {source} WHERE {column} BETWEEN {mark} AND {mark} LIMIT 1",
+            [low, high],
+        )
+        return cursor.fetchone() is not None
+
+
 def _select_in(
     *, select: str, source: str, column: str, values: pl.Series
 ) -> list[tuple[Any, ...]]:
@@ -124,16 +139,15 @@ def _select_in(
     # Control characters are never stored (validation refuses them) and would break the JSON.
     unique = values.unique()
     distinct = unique.filter(~unique.cast(pl.String).str.contains(_CONTROL))
+    if not len(distinct) or not _any_between(source, column, distinct):
+        return []
     if connection.vendor == "postgresql":
         sql = (
             f"SELECT {select} FROM {source} WHERE {column}::text IN "
             "(SELECT json_array_elements_text(%s::json))"
         )
     else:
-        sql = (
-            f"SELECT {select} FROM {source} WHERE {column} IN "
-            "(SELECT value FROM json_each(?))"
-        )
+        sql = f"SELECT {select} FROM {source} WHERE {column} IN (SELECT value FROM json_each(?))"
     found: list[tuple[Any, ...]] = []
     with _cursor() as cursor:
         for start in range(0, len(distinct), LOOKUP_CHUNK):

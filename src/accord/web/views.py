@@ -68,7 +68,7 @@ class SignInView(LoginView):
 @access.require_permission(Permission.VIEW_PORTFOLIO)
 def home(request: HttpRequest) -> HttpResponse:
     """Show the portfolio dashboard."""
-    summary = portfolio_summary.summarise(today=timezone.localdate())
+    summary = portfolio_summary.cached_summary(today=timezone.localdate())
     return _page(request, "web/home.html", {"summary": summary})
 
 

@@ -121,14 +121,18 @@ def _plainly_shaped(text: str, width: int) -> bool:
         body = body.slice(0, body.len() - 1)  # the newline that ends the last record
     if body.len() == 0:
         return False
-    unquoted = body.str.replace_all(_QUOTED, "")
-    bad = (
-        (body == "")
-        | (unquoted.str.count_matches(",") != width - 1)
-        | unquoted.str.contains('"')
-        | body.str.contains("\r")  # a lone carriage return: let the strict reader decide
-    )
-    return not bool(bad.any())
+    # Most lines hold no quote at all: count their commas directly; blank out quoted
+    # fields only on the lines that have some.
+    quoted = body.str.contains('"', literal=True)
+    plain = body.filter(~quoted)
+    bad_plain = (plain == "") | (plain.str.count_matches(",", literal=True) != width - 1)
+    unquoted = body.filter(quoted).str.replace_all(_QUOTED, "")
+    bad_quoted = (
+        unquoted.str.count_matches(",", literal=True) != width - 1
+    ) | unquoted.str.contains('"', literal=True)
+    # A lone carriage return: let the strict reader decide what it means.
+    lone_cr = body.str.contains("\r", literal=True)
+    return not (bool(bad_plain.any()) or bool(bad_quoted.any()) or bool(lone_cr.any()))
 
 
 def _fast(payload: bytes, header: tuple[str, ...]) -> pl.DataFrame | None:

@@ -270,10 +270,11 @@ def _minor_units(amount: str, currency: str) -> tuple[pl.Expr, pl.Expr]:
 
 def _duplicate_errors(frame: pl.DataFrame) -> pl.DataFrame:
     ref = pl.col("external_ref")
-    marked = frame.with_columns(pl.col(LINE).min().over("external_ref").alias("_first"))
+    repeated = frame.filter((ref != "") & ref.is_duplicated())
+    marked = repeated.with_columns(pl.col(LINE).min().over("external_ref").alias("_first"))
     return _error(
         marked,
-        (ref != "") & ref.is_duplicated() & (pl.col(LINE) != pl.col("_first")),
+        pl.col(LINE) != pl.col("_first"),
         "external_ref",
         _quoted("external_ref")
         + pl.lit(" appears more than once in this file (first on row ")

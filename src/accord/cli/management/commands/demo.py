@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accord.analytics import portfolio_summary
 from accord.cli import progress
 from accord.usecases import demo_users, import_portfolio
 from accord.usecases.seed_demo import portfolio
@@ -55,6 +56,7 @@ class Command(BaseCommand):
             f"{report.cease_requests} cease requests, {report.opt_outs} opt-outs, "
             f"{report.consents} consents"
         )
+        portfolio_summary.cached_summary(today=timezone.localdate())  # warm the dashboard
         self.stdout.write(f"Demo portfolio ready in {time.perf_counter() - started:.1f} s.")
 
     def _users(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from accord.analytics import portfolio_summary
 from accord.cli import actors, progress
 from accord.usecases import import_portfolio
 
@@ -48,6 +49,9 @@ class Command(BaseCommand):
             self._print(report)
         if not report.accepted:
             raise SystemExit(2)
+        if report.inserted or report.updated:
+            # Warm the dashboard now, so the first page view after an import stays fast.
+            portfolio_summary.cached_summary(today=timezone.localdate())
 
     def _print(self, report: import_portfolio.ImportReport) -> None:
         if report.accepted:
