@@ -36,7 +36,9 @@ def test_healthz_reports_503_with_a_reason_when_the_database_is_unreachable(
     body = response.json()
     assert body["status"] == "unavailable"
     assert body["database"] == "unreachable"
-    assert "connection refused" in body["reason"]
+    assert body["reason"]
+    # The driver's message may name hosts and users: it goes to the log, not the public.
+    assert "connection refused" not in body["reason"]
 
 
 def test_healthz_refuses_post(client: Client) -> None:

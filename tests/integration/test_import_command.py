@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from accord.cli.management.commands import flush
 from accord.storage import models
 from tests.integration import portfolio
 
@@ -75,3 +78,22 @@ class TestImportCommand:
         status, out, _ = run("payments", str(tmp_path / "nope.csv"), "--json")
         assert status == 2
         assert "cannot open" in json.loads(out)["problem"]
+
+    def test_a_report_in_a_missing_folder_is_refused_before_anything_is_written(
+        self, tmp_path: Path
+    ) -> None:
+        path = portfolio.write(tmp_path, "customers.csv", portfolio.CUSTOMERS)
+        with pytest.raises(CommandError, match="does not exist") as caught:
+            call_command(
+                "import", "customers", str(path), "--report", str(tmp_path / "no" / "r.json")
+            )
+        assert caught.value.returncode == 2
+        assert not models.Customer.objects.exists()
+
+
+class TestFlushCommand:
+    def test_refuses_a_database_that_is_not_disposable(self, settings: Any) -> None:
+        settings.ENV = dataclasses.replace(settings.ENV, demo=False, debug=False)
+        fake = type("Connection", (), {"settings_dict": {"NAME": "accord_production"}})()
+        assert not flush._disposable(fake)
+        assert flush._disposable(type("C", (), {"settings_dict": {"NAME": "test_accord"}})())

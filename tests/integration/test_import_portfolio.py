@@ -125,6 +125,43 @@ class TestReimport:
         )
         assert values == {"+34612345679", "ana@example.com"}
 
+    def test_a_customer_whose_fields_and_phones_both_change_counts_once(
+        self, loaded_portfolio: Path
+    ) -> None:
+        changed = portfolio.CUSTOMERS.replace("Ana García", "Ana García López").replace(
+            "+34 612 345 678", "+34 612 345 679"
+        )
+        report = load(loaded_portfolio, Kind.CUSTOMERS, changed)
+        assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
+
+    def test_refuses_to_change_the_currency_of_an_account_with_money_on_it(
+        self, loaded_portfolio: Path
+    ) -> None:
+        before = snapshot()
+        report = rejected(loaded_portfolio, Kind.ACCOUNTS, portfolio.ACCOUNTS.replace("EUR", "GBP"))
+        assert [(e.row, e.column) for e in report.errors] == [(2, "currency")]
+        assert "already has charges or payments" in report.errors[0].reason
+        assert snapshot() == before
+
+    def test_may_change_the_currency_of_an_account_without_money(self, tmp_path: Path) -> None:
+        load(tmp_path, Kind.CUSTOMERS, portfolio.CUSTOMERS)
+        load(tmp_path, Kind.ACCOUNTS, portfolio.ACCOUNTS)
+        report = load(tmp_path, Kind.ACCOUNTS, portfolio.ACCOUNTS.replace("EUR", "GBP"))
+        assert report.updated == 1
+        assert models.Account.objects.get(external_ref="A1").currency == "GBP"
+
+    def test_finds_existing_references_whatever_their_case_and_order(
+        self, loaded_portfolio: Path
+    ) -> None:
+        mixed = (
+            "external_ref,account_ref,amount,currency,received_date\n"
+            "b-late,A1,1,EUR,2026-09-15\n"
+            "A-early,A1,1,EUR,2026-09-15\n"
+        )
+        assert load(loaded_portfolio, Kind.PAYMENTS, mixed).inserted == 2
+        again = load(loaded_portfolio, Kind.PAYMENTS, mixed)
+        assert (again.inserted, again.unchanged) == (0, 2)
+
 
 class TestRejectedFile:
     @pytest.mark.parametrize(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accord.analytics import portfolio_summary
 from accord.audit import log
@@ -67,11 +70,18 @@ class TestDemoUsers:
             assert stored.check_password(user.password)
             assert list(stored.groups.values_list("name", flat=True)) == [user.role.value]
 
-    def test_the_command_prints_names_and_passwords(self) -> None:
+    def test_the_command_prints_names_and_passwords(self, settings: Any) -> None:
+        settings.ENV = dataclasses.replace(settings.ENV, demo=True)
         out = io.StringIO()
         call_command("demo", "users", stdout=out)
         assert "manager" in out.getvalue()
         assert demo_users.demo_password(demo_users.access.Role.MANAGER) in out.getvalue()
+
+    def test_the_command_refuses_outside_demo_and_debug(self, settings: Any) -> None:
+        settings.ENV = dataclasses.replace(settings.ENV, demo=False, debug=False)
+        with pytest.raises(CommandError, match="ACCORD_DEMO"):
+            call_command("demo", "users", stdout=io.StringIO())
+        assert not User.objects.filter(username="admin").exists()
 
 
 class TestCachedSummary:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -84,4 +86,25 @@ class TestReadBytes:
     )
     def test_refuses_unreadable_data(self, data: bytes, fragment: str) -> None:
         with pytest.raises(reading.UnreadableFile, match=fragment):
+            reading.read_bytes(data=data, kind=KIND)
+
+
+class TestReadFile:
+    def test_refuses_a_file_it_may_not_read_with_a_clear_reason(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = tmp_path / "payments.csv"
+        path.write_bytes(as_csv([["a"] * 5]))
+
+        def refuse(self: Path) -> bytes:
+            raise PermissionError(13, "Permission denied")
+
+        # Tests run as root in CI, where chmod cannot make a file unreadable.
+        monkeypatch.setattr(Path, "read_bytes", refuse)
+        with pytest.raises(reading.UnreadableFile, match=r"cannot read .*Permission denied"):
+            reading.read_file(path=path, kind=KIND)
+
+    def test_names_utf16_for_what_it_is(self) -> None:
+        data = "external_ref\n".encode("utf-16")
+        with pytest.raises(reading.UnreadableFile, match="UTF-16"):
             reading.read_bytes(data=data, kind=KIND)

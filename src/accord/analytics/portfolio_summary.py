@@ -100,12 +100,15 @@ def cache_key(*, today: datetime.date) -> str:
     """Return the key the summary is cached under: it changes with any state change.
 
     Every write to the portfolio appends to the audit log in the same transaction,
-    so the audit chain's length is a version number for the whole book.
+    so the hash of the chain's latest event names the book's version (unlike the
+    chain's length, it never repeats after the database is emptied).
     """
-    length = (
-        audit_models.AuditChainHead.objects.filter(pk=1).values_list("length", flat=True).first()
+    latest = (
+        audit_models.AuditChainHead.objects.filter(pk=1)
+        .values_list("latest_hash", flat=True)
+        .first()
     )
-    return f"accord:portfolio-summary:{today.isoformat()}:{length or 0}"
+    return f"accord:portfolio-summary:{today.isoformat()}:{latest or 'empty'}"
 
 
 def cached_summary(*, today: datetime.date) -> PortfolioSummary:

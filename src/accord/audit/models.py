@@ -21,7 +21,8 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 class AuditEvent(models.Model):
     occurred_at = models.DateTimeField()
-    actor = models.CharField(max_length=150, help_text="user:<name>, cli:<os user>, system")
+    # "user:" + a 150-character user name must fit.
+    actor = models.CharField(max_length=200, help_text="user:<name>, cli:<os user>, system")
     event_type = models.CharField(max_length=64)
     subject_type = models.CharField(max_length=64)
     subject_id = models.CharField(max_length=64)

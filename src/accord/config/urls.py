@@ -1,6 +1,9 @@
-"""URL map: health, the API, the web app and the admin."""
+"""URL map: health, the API and the web app.
 
-from django.contrib import admin
+Django's admin is deliberately not mounted: its sign-in has no lockout and its
+changes would bypass the use cases and the audit log.
+"""
+
 from django.urls import include, path
 
 from accord.web import health
@@ -9,6 +12,5 @@ from accord.web.api import api
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.api.urls),
-    path("admin/", admin.site.urls),
     path("", include("accord.web.urls")),
 ]

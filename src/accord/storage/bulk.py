@@ -117,6 +117,8 @@ def _any_between(source: str, column: str, values: pl.Series) -> bool:
     """Return whether any row's ``column`` lies within the values' range (cheap, indexed).
 
     A first load of new keys (the largest imports) then skips the look-up entirely.
+    SQLite only: its BINARY collation orders text by bytes, as Polars does; a
+    PostgreSQL column may use a locale's collation, where the range would differ.
     """
     low, high = values.min(), values.max()
     mark = _mark()
@@ -258,6 +260,20 @@ def update(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now
     with _cursor() as cursor:
         cursor.executemany(sql, list(values.iter_rows()))
     return frame.height
+
+
+def accounts_with_money(account_ids: pl.Series) -> set[int]:
+    """Return which of ``account_ids`` have at least one charge or payment."""
+    found: set[int] = set()
+    for model in (models.Charge, models.Payment):
+        rows = _select_in(
+            select="DISTINCT account_id",
+            source=_q(table(model)),
+            column="account_id",
+            values=account_ids,
+        )
+        found |= {int(row[0]) for row in rows}
+    return found
 
 
 def replace_contact_points(*, points: pl.DataFrame, customer_ids: pl.DataFrame) -> set[int]:

@@ -75,20 +75,29 @@ class UnknownToken(Exception):
     """No live token has that prefix."""
 
 
+class AmbiguousToken(Exception):
+    """More than one live token starts with that prefix."""
+
+
 def revoke_api_token(*, prefix: str, actor: str, now: datetime) -> models.ApiToken:
     """Revoke the live token whose shown prefix is ``prefix``; record it in the audit log.
 
-    Raises ``UnknownToken`` when no unrevoked token has that prefix.
+    Raises ``UnknownToken`` when no unrevoked token has that prefix and
+    ``AmbiguousToken`` when several do (nothing is revoked then).
     """
     with transaction.atomic():
-        row = (
+        rows = list(
             models.ApiToken.objects.select_for_update()
             .filter(prefix=prefix, revoked_at__isnull=True)
-            .order_by("pk")
-            .first()
+            .order_by("pk")[:2]
         )
-        if row is None:
+        if not rows:
             raise UnknownToken(f"no live API token starts with {prefix!r}")
+        if len(rows) > 1:
+            raise AmbiguousToken(
+                f"several live API tokens start with {prefix!r}; revoke them by user instead"
+            )
+        (row,) = rows
         row.revoked_at = now
         row.save(update_fields=["revoked_at"])
         log.record(

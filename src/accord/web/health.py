@@ -18,8 +18,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
+        # The details (host, user, driver message) go to the log, not to the public.
         logger.warning("Health check cannot reach the database: %s", error)
         return JsonResponse(
-            {"status": "unavailable", "database": "unreachable", "reason": str(error)}, status=503
+            {
+                "status": "unavailable",
+                "database": "unreachable",
+                "reason": "the database did not answer; see the server log",
+            },
+            status=503,
         )
     return JsonResponse({"status": "ok", "database": "ok"})

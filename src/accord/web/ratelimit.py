@@ -6,9 +6,10 @@ username and per client IP address. Once :data:`MAX_FAILURES` of them fall insid
 until the oldest of them leaves the window. The caller passes the current time in, so
 tests can move the clock.
 
-The default cache is per process (LocMemCache): with several web processes each keeps
-its own counters, which weakens the limit by that factor. A shared cache (database,
-Redis) makes it exact; see ``CACHES`` in the settings.
+Counters live in Django's default cache, the file-based cache in the data folder,
+shared by every web process on the machine. Its updates are not atomic, so two
+attempts at the same instant may both count as one; a cache with atomic
+increments (Redis, Memcached) makes the limit exact. See ``CACHES`` in the settings.
 """
 
 from __future__ import annotations

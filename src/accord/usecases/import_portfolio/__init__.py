@@ -207,6 +207,8 @@ def _import(
         errors = checked.errors
         columns = _LOAD_COLUMNS[kind]
         current = bulk.existing(model, refs=frame.get_column("external_ref"), columns=columns)
+        if kind is RecordKind.ACCOUNTS and current.height:
+            errors = pl.concat([errors, _currency_changes(checked.frame, current)])
         if mode is Mode.CREATE and current.height:
             errors = pl.concat(
                 [
@@ -236,7 +238,7 @@ def _import(
         step("loading")
         fresh, changed = _partition(checked.frame, current, columns)
         inserted = bulk.insert(model, frame=fresh, columns=columns, now=now)
-        updated_ids = set(changed.get_column("id").to_list())
+        updated_refs = set(changed.get_column("external_ref").to_list())
         bulk.update(model, frame=changed, columns=columns[1:], now=now)
         # Ids are read back only where needed: contact points, and the API's one record.
         ids = (
@@ -247,8 +249,8 @@ def _import(
         if checked.contact_points is not None:
             touched = _contact_points(checked.contact_points, ids)
             # A customer whose phones or e-mails changed has been updated too.
-            updated_ids |= touched - set(fresh.get_column("external_ref").to_list())
-        updated = len(updated_ids)
+            updated_refs |= touched - set(fresh.get_column("external_ref").to_list())
+        updated = len(updated_refs)
         report = ImportReport(
             kind=kind,
             source=source,
@@ -263,6 +265,26 @@ def _import(
         if inserted or updated:
             report = _record(kind=kind, report=report, actor=actor, now=now, mode=mode)
     return report
+
+
+def _currency_changes(frame: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
+    """Refuse to change the currency of an account that already has money on it."""
+    moved = frame.join(
+        current.select("external_ref", "id", pl.col("currency").alias("stored_currency")),
+        on="external_ref",
+    ).filter((pl.col("currency") != pl.col("stored_currency")) & (pl.col("currency") != ""))
+    if moved.height == 0:
+        return pl.DataFrame(schema=validation.ERROR_SCHEMA)
+    with_money = bulk.accounts_with_money(moved.get_column("id"))
+    return moved.filter(pl.col("id").is_in(sorted(with_money))).select(
+        pl.col(validation.LINE).alias("row"),
+        pl.lit("currency").alias("column"),
+        (
+            pl.lit("cannot change from ")
+            + pl.col("stored_currency")
+            + pl.lit(": the account already has charges or payments in it")
+        ).alias("reason"),
+    )
 
 
 def _serialise_imports(kind: RecordKind) -> None:

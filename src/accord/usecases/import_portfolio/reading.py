@@ -19,7 +19,8 @@ import polars as pl
 
 from accord.usecases.import_portfolio import columns as cols
 
-MAX_FILE_BYTES = 4 * 1024**3
+# Larger drops should be split: the whole file is held in memory while it is checked.
+MAX_FILE_BYTES = 2 * 1024**3
 MAX_FIELD_CHARS = 10_000
 _BOM = b"\xef\xbb\xbf"
 
@@ -57,13 +58,19 @@ def read_file(*, path: Path, kind: cols.RecordKind) -> Table:
         raise UnreadableFile(f"{path} is not a file")
     if size > MAX_FILE_BYTES:
         raise UnreadableFile(f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
-    return read_bytes(data=path.read_bytes(), kind=kind)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFile(f"cannot read {path}: {error.strerror}") from None
+    return read_bytes(data=data, kind=kind)
 
 
 def read_bytes(*, data: bytes, kind: cols.RecordKind) -> Table:
     """Read CSV ``data``; see :func:`read_file`."""
     if not data.strip():
         raise UnreadableFile("file is empty: expected a header row and at least one record")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("file is UTF-16 text; save it as UTF-8 CSV")
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise UnreadableFile(f"file looks binary (a NUL byte on line {line}), not CSV text")

@@ -26,6 +26,12 @@ class Command(BaseCommand):
         sub.add_parser("users", help="create a demo user for every role and print passwords")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not (settings.ENV.demo or settings.ENV.debug):
+            # Demo users have published passwords: never on a real installation.
+            raise CommandError(
+                "accord demo runs only with ACCORD_DEMO=1 (or ACCORD_DEBUG=1): it creates "
+                "users with published passwords"
+            )
         if options["action"] == "seed":
             self._seed(accounts=options["accounts"], seed=options["seed"])
         else:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils import timezone
 
 from accord.analytics import portfolio_summary
 from accord.cli import actors, progress
 from accord.usecases import import_portfolio
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -30,6 +34,11 @@ class Command(BaseCommand):
         kind = import_portfolio.RecordKind(options["kind"])
         as_json: bool = options["json"]
         report_path: Path | None = options["report"]
+        if report_path is not None and not report_path.parent.is_dir():
+            # Checked first: a report that cannot be written must not follow a committed load.
+            raise CommandError(
+                f"--report: folder {report_path.parent} does not exist", returncode=2
+            )
         with progress.stages(enabled=not as_json, title=f"Importing {kind.value}") as update:
             try:
                 report = import_portfolio.import_file(
@@ -41,6 +50,12 @@ class Command(BaseCommand):
                 )
             except import_portfolio.ImportRejected as rejected:
                 report = rejected.report
+            except DatabaseError as error:
+                # Rolled back: say so in one line rather than with a traceback.
+                logger.warning("Import of %s failed in the database: %s", options["file"], error)
+                raise CommandError(
+                    f"the database refused the import, nothing was written: {error}"
+                ) from None
         if report_path is not None:
             report_path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
         if as_json:

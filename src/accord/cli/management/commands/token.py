@@ -37,7 +37,7 @@ class Command(BaseCommand):
             row = api_tokens.revoke_api_token(
                 prefix=prefix, actor=actors.cli_actor(), now=timezone.now()
             )
-        except api_tokens.UnknownToken as unknown:
+        except (api_tokens.UnknownToken, api_tokens.AmbiguousToken) as unknown:
             raise CommandError(str(unknown)) from None
         self.stdout.write(f"Revoked API token {row.name!r} ({row.prefix}…) of {row.user}.")
 
