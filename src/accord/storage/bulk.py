@@ -222,7 +222,13 @@ def insert(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now
     names = [*columns, "created_at", "updated_at"]
     values = _for_database(frame, columns)
     if connection.vendor == "postgresql":
-        _copy(table(model), names, values, stamp)
+        _copy(
+            table(model),
+            names,
+            values.with_columns(
+                pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")
+            ),
+        )
         return frame.height
     sql = (
         f"INSERT INTO {_q(table(model))} ({', '.join(_q(n) for n in names)}) "
@@ -237,12 +243,13 @@ def insert(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now
     return frame.height
 
 
-def _copy(table_name: str, names: Sequence[str], values: pl.DataFrame, stamp: Any) -> None:
+def _copy(table_name: str, names: Sequence[str], values: pl.DataFrame) -> None:
+    """Load ``values`` (columns in the order of ``names``) with PostgreSQL's COPY."""
     with _cursor() as cursor:
         statement = f"COPY {_q(table_name)} ({', '.join(_q(n) for n in names)}) FROM STDIN"
         with cursor.copy(statement) as copy:
             for row in values.iter_rows():
-                copy.write_row((*row, stamp, stamp))
+                copy.write_row(row)
 
 
 def update(model: type[Any], *, frame: pl.DataFrame, columns: Sequence[str], now: datetime) -> int:
@@ -314,7 +321,9 @@ def replace_contact_points(*, points: pl.DataFrame, customer_ids: pl.DataFrame) 
                 f"DELETE FROM {source} WHERE id = {mark}",
                 [(i,) for i in stale],
             )
-        if fresh.height:
+        if fresh.height and connection.vendor == "postgresql":
+            _copy(table(models.ContactPoint), keys, fresh.select(keys))
+        elif fresh.height:
             names = ", ".join(_q(c) for c in keys)
             cursor.executemany(
                 f"INSERT INTO {source} ({names}) VALUES ({', '.join([mark] * 4)})",
