@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from accord.audit import events, log, models
+from accord.audit import events, log, models, triggers
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -114,3 +116,30 @@ class TestAppendOnly:
                 cursor.execute(statement, [event.pk])
         event.refresh_from_db()
         assert event.actor == "user:alice"
+
+
+class TestVerifyCommand:
+    def test_reports_an_intact_chain(self) -> None:
+        append(1)
+        append(2)
+        out = io.StringIO()
+        call_command("audit", "verify", stdout=out)
+        assert "intact" in out.getvalue()
+
+    def test_exits_2_naming_an_event_whose_content_was_altered(self) -> None:
+        append(1)
+        event = append(2)
+        table = models.AuditEvent._meta.db_table
+        # Tamper behind the application's back, as a DBA could with the triggers lifted.
+        with connection.cursor() as cursor:
+            triggers.remove(cursor, connection.vendor)
+            cursor.execute(
+                f"UPDATE {table} SET actor = 'mallory' WHERE id = %s",
+                [event.pk],
+            )
+            triggers.install(cursor, connection.vendor)
+        err = io.StringIO()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("audit", "verify", stdout=io.StringIO(), stderr=err)
+        assert exit_.value.code == 2
+        assert f"event {event.pk}: content does not match hash" in err.getvalue()
