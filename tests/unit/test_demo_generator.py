@@ -7,58 +7,17 @@ import phonenumbers
 import polars as pl
 import pytest
 
+from accord.usecases.import_portfolio import columns as cols
 from accord.usecases.seed_demo import generator
 
 AS_OF = datetime.date(2026, 11, 25)
 ACCOUNTS = 20_000
 
-CUSTOMER_COLUMNS = [
-    "external_ref",
-    "debtor_type",
-    "name",
-    "date_of_birth",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postcode",
-    "country",
-    "phones",
-    "emails",
-    "preferred_channel",
-    "contact_hours_start",
-    "contact_hours_end",
-    "language",
-    "time_zone",
-]
-ACCOUNT_COLUMNS = [
-    "external_ref",
-    "customer_ref",
-    "product_type",
-    "currency",
-    "credit_limit",
-    "opened_date",
-    "status",
-]
-CHARGE_COLUMNS = [
-    "external_ref",
-    "account_ref",
-    "kind",
-    "amount",
-    "currency",
-    "issued_date",
-    "due_date",
-    "description",
-]
-PAYMENT_COLUMNS = [
-    "external_ref",
-    "account_ref",
-    "amount",
-    "currency",
-    "received_date",
-    "method",
-    "provider_reference",
-]
+# The generator's files must be exactly what the CSV import reads.
+CUSTOMER_COLUMNS = list(cols.column_names(cols.RecordKind.CUSTOMERS))
+ACCOUNT_COLUMNS = list(cols.column_names(cols.RecordKind.ACCOUNTS))
+CHARGE_COLUMNS = list(cols.column_names(cols.RecordKind.CHARGES))
+PAYMENT_COLUMNS = list(cols.column_names(cols.RecordKind.PAYMENTS))
 CURRENCY_OF_COUNTRY = {
     "US": "USD",
     "GB": "GBP",
