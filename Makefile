@@ -7,7 +7,7 @@ ACCORD_PORT ?= 8000
 DEMO_ACCOUNTS ?= 5000
 export ACCORD_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install install-dev demo test check format lint types contracts unit integration functional clean
+.PHONY: install install-dev locale demo test check format lint types contracts unit integration functional clean
 
 # Reinstall only when the dependency list or the lock file changed.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -22,15 +22,23 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# Compile the translations (src/accord/locale/*/LC_MESSAGES/django.po) with Babel,
+# so no system gettext is needed; the .mo files are build output and not committed.
+locale: $(VENV)/.installed
+	@for po in src/accord/locale/*/LC_MESSAGES/django.po; do \
+	  [ -e "$$po" ] || continue; \
+	  $(BIN)/pybabel compile --statistics -i "$$po" -o "$${po%.po}.mo" >/dev/null || exit 1; \
+	done
+
 install-dev: $(VENV)/.installed-dev
 
-demo: install
+demo: install locale
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord migrate --no-input
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord demo seed --accounts $(DEMO_ACCOUNTS) --seed 42
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord demo users
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord serve --port $(ACCORD_PORT)
 
-test: install-dev check
+test: install-dev locale check
 
 check: format lint types contracts unit integration functional
 

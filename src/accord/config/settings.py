@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "accord.storage.apps.StorageConfig",
     "accord.audit.apps.AuditConfig",
     "accord.web.apps.WebConfig",
@@ -105,6 +108,8 @@ TIME_ZONE = ENV.time_zone
 USE_I18N = True
 USE_TZ = True
 
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
 STATIC_URL = "/static/"
 STATIC_ROOT = ENV.data_dir / "static"
 STORAGES = {
@@ -112,6 +117,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+
+def _plotly_assets() -> list[tuple[str, str]]:
+    # plotly.min.js ships inside the installed plotly package; serve it from there
+    # (no CDN, nothing vendored). find_spec locates it without importing plotly.
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    package_data = Path(next(iter(spec.submodule_search_locations))) / "package_data"
+    return [("vendor/plotly", str(package_data))] if package_data.is_dir() else []
+
+
+STATICFILES_DIRS = _plotly_assets()
 MEDIA_ROOT = ENV.data_dir / "files"
 
 # Shared by the web processes and the CLI (which warms the dashboard after imports).
@@ -137,6 +155,15 @@ EMAIL_HOST_USER = ENV.smtp_user
 EMAIL_HOST_PASSWORD = ENV.smtp_password
 EMAIL_USE_TLS = ENV.smtp_tls
 DEFAULT_FROM_EMAIL = ENV.email_from
+
+# Background jobs (ADR 0005): django.tasks with the database backend; `accord worker`
+# runs them. Each task calls one idempotent use case.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 LOGGING = {
     "version": 1,

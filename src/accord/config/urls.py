@@ -12,5 +12,9 @@ from accord.web.api import api
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.api.urls),
+    path("agent/", include("accord.web.agent.urls")),
+    path("portal/", include("accord.web.portal.urls")),
+    path("manager/", include("accord.web.manager.urls")),
+    path("messages/", include("accord.web.messages.urls")),
     path("", include("accord.web.urls")),
 ]

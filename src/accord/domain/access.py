@@ -29,6 +29,8 @@ class Permission(enum.StrEnum):
     MANAGE_STRATEGY = "manage_strategy"
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
+    VIEW_MESSAGES = "view_messages"
+    VIEW_PERFORMANCE = "view_performance"
 
     @property
     def codename(self) -> str:
@@ -47,7 +49,13 @@ _LABELS = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset({Permission.VIEW_PORTFOLIO, Permission.WORK_ACCOUNTS}),
     Role.TEAM_LEAD: frozenset(
-        {Permission.VIEW_PORTFOLIO, Permission.WORK_ACCOUNTS, Permission.SUPERVISE_AGENTS}
+        {
+            Permission.VIEW_PORTFOLIO,
+            Permission.WORK_ACCOUNTS,
+            Permission.SUPERVISE_AGENTS,
+            Permission.VIEW_MESSAGES,
+            Permission.VIEW_PERFORMANCE,
+        }
     ),
     Role.MANAGER: frozenset(
         {
@@ -55,11 +63,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT_PORTFOLIO,
             Permission.SUPERVISE_AGENTS,
             Permission.MANAGE_STRATEGY,
+            Permission.VIEW_MESSAGES,
+            Permission.VIEW_PERFORMANCE,
         }
     ),
     Role.ADMIN: frozenset(Permission),
     # Auditors read everything and change nothing.
-    Role.AUDITOR: frozenset({Permission.VIEW_PORTFOLIO, Permission.VIEW_AUDIT_LOG}),
+    Role.AUDITOR: frozenset(
+        {
+            Permission.VIEW_PORTFOLIO,
+            Permission.VIEW_AUDIT_LOG,
+            Permission.VIEW_MESSAGES,
+            Permission.VIEW_PERFORMANCE,
+        }
+    ),
 }
 
 

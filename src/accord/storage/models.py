@@ -103,6 +103,8 @@ class Authority(models.Model):
             ("manage_strategy", "Define and activate strategies"),
             ("view_audit_log", "Read the audit log"),
             ("manage_users", "Manage users, roles and API tokens"),
+            ("view_messages", "Read the outbox and every message sent to customers"),
+            ("view_performance", "See the manager view: buckets, treatments and KPIs"),
         ]
 
 
@@ -339,3 +341,282 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+# --- Strategy runs, decisions, the outbox, promises, plans, portal codes (issue 4) ---
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "RUNNING", "Running"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+class StrategyRun(models.Model):
+    """One daily strategy run: a record, never back-dated, one at a time."""
+
+    as_of_date = models.DateField()
+    strategy_name = models.CharField(max_length=100)
+    strategy_version = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=RunStatus.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.CharField(max_length=150)
+    accounts = models.PositiveIntegerField(default=0)
+    decisions = models.PositiveIntegerField(default=0)
+    contacts_planned = models.PositiveIntegerField(default=0)
+    contacts_blocked = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text="Counts per treatment, stage and bucket")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # The database itself refuses a second concurrent run.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="RUNNING"),
+                name="strategy_run_one_running",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "as_of_date"], name="strategy_run_status_asof")]
+
+
+class Treatment(models.TextChoices):
+    NONE = "NONE", "No action"
+    PRE_DUE_REMINDER = "PRE_DUE_REMINDER", "Pre-due reminder"
+    LATE_NOTICE = "LATE_NOTICE", "Late notice"
+    PROMISE_REQUEST = "PROMISE_REQUEST", "Promise-to-pay request"
+    CALL_TASK = "CALL_TASK", "Call task for an agent"
+
+
+class Decision(models.Model):
+    """What the strategy decided for one account on one as-of date, and why."""
+
+    run = models.ForeignKey(StrategyRun, on_delete=models.PROTECT, related_name="decision_rows")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="decisions")
+    as_of_date = models.DateField()
+    days_past_due = models.PositiveIntegerField()
+    bucket = models.CharField(max_length=32)
+    stage = models.CharField(max_length=16)
+    arrears_minor = models.BigIntegerField()
+    balance_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    treatment = models.CharField(max_length=24, choices=Treatment.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
+    reason_codes = models.JSONField(default=list)
+    strategy_version = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "as_of_date"], name="decision_one_per_account_per_day"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["as_of_date", "treatment"], name="decision_asof_treatment"),
+            models.Index(fields=["run"], name="decision_run"),
+        ]
+
+
+class ContactStatus(models.TextChoices):
+    PLANNED = "PLANNED", "Planned"
+    SENDING = "SENDING", "Sending"
+    SENT = "SENT", "Sent"
+    FAILED = "FAILED", "Failed"
+    BLOCKED = "BLOCKED", "Blocked by the contact policy"
+    CANCELLED = "CANCELLED", "Cancelled"
+    COMPLETED = "COMPLETED", "Completed"
+
+
+class ContactOrigin(models.TextChoices):
+    STRATEGY = "STRATEGY", "Strategy run"
+    AGENT = "AGENT", "Agent"
+    PORTAL = "PORTAL", "Customer portal"
+    API = "API", "API"
+
+
+class ContactDirection(models.TextChoices):
+    OUTBOUND = "OUTBOUND", "Outbound"
+    INBOUND = "INBOUND", "Inbound"
+
+
+class ContactPurpose(models.TextChoices):
+    COLLECTION = "COLLECTION", "Collection"
+    LIMITED_CONTENT = "LIMITED_CONTENT", "Limited-content message"
+    VALIDATION_NOTICE = "VALIDATION_NOTICE", "Validation notice"
+    RESPONSE_TO_REQUEST = "RESPONSE_TO_REQUEST", "Response to the customer's request"
+
+
+class CallOutcome(models.TextChoices):
+    RIGHT_PARTY_CONTACT = "RIGHT_PARTY_CONTACT", "Right-party contact"
+    NO_ANSWER = "NO_ANSWER", "No answer"
+    WRONG_NUMBER = "WRONG_NUMBER", "Wrong number"
+    REFUSED = "REFUSED", "Refused to discuss"
+    PROMISE_MADE = "PROMISE_MADE", "Promise made"
+    DISPUTE_RAISED = "DISPUTE_RAISED", "Dispute raised"
+    VULNERABILITY_DISCLOSED = "VULNERABILITY_DISCLOSED", "Vulnerability disclosed"
+
+
+class ContactAttempt(models.Model):
+    """One contact attempt: an outbox row until sent, then part of the contact history.
+
+    Calls an agent logs are attempts too (origin AGENT, status COMPLETED, with an outcome),
+    so the policy counts them and the customer 360 shows them.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="contacts", null=True, blank=True
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    template = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=8, default="en")
+    purpose = models.CharField(
+        max_length=24, choices=ContactPurpose.choices, default=ContactPurpose.COLLECTION
+    )
+    origin = models.CharField(max_length=16, choices=ContactOrigin.choices)
+    direction = models.CharField(
+        max_length=8, choices=ContactDirection.choices, default=ContactDirection.OUTBOUND
+    )
+    planned_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=ContactStatus.choices)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    run = models.ForeignKey(
+        StrategyRun, on_delete=models.PROTECT, related_name="contacts", null=True, blank=True
+    )
+    decision = models.ForeignKey(
+        Decision, on_delete=models.SET_NULL, related_name="contacts", null=True, blank=True
+    )
+    destination = models.CharField(max_length=254, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    policy_reasons = models.JSONField(
+        default=list, help_text="Why the policy blocked or deferred it"
+    )
+    provider_ref = models.CharField(max_length=128, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True, help_text="Exactly what the customer received")
+    document = models.CharField(
+        max_length=255, blank=True, help_text="Letter PDF, under MEDIA_ROOT"
+    )
+    outcome = models.CharField(max_length=32, choices=CallOutcome.choices, blank=True)
+    connected = models.BooleanField(null=True, blank=True)
+    conversation = models.BooleanField(default=False)
+    agent = models.CharField(max_length=150, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "planned_at"], name="contact_status_planned"),
+            models.Index(fields=["customer", "planned_at"], name="contact_customer_planned"),
+            models.Index(
+                fields=["account", "channel", "planned_at"], name="contact_account_channel"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="SENT", sent_at__isnull=False) | ~Q(status="SENT"),
+                name="contact_sent_has_sent_at",
+            ),
+        ]
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    KEPT = "KEPT", "Kept"
+    BROKEN = "BROKEN", "Broken"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class Source(models.TextChoices):
+    AGENT = "AGENT", "Agent"
+    PORTAL = "PORTAL", "Customer portal"
+    API = "API", "API"
+
+
+class Promise(models.Model):
+    """A promise to pay an amount by a date."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="promises")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    promised_date = models.DateField()
+    status = models.CharField(max_length=16, choices=PromiseStatus.choices)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    contact = models.ForeignKey(
+        ContactAttempt, on_delete=models.SET_NULL, related_name="promises", null=True, blank=True
+    )
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="promise_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "promised_date"], name="promise_status_date")]
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", "Active"
+    COMPLETED = "COMPLETED", "Completed"
+    BROKEN = "BROKEN", "Broken"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class RepaymentPlan(models.Model):
+    """An agreed plan: the arrears split into instalments that sum to it exactly."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plans")
+    total_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    instalment_count = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    status = models.CharField(max_length=16, choices=PlanStatus.choices)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(total_minor__gt=0), name="plan_total_positive"),
+            models.CheckConstraint(
+                condition=Q(instalment_count__gt=0), name="plan_has_instalments"
+            ),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(status="ACTIVE"), name="plan_one_active_per_account"
+            ),
+        ]
+
+
+class PlanInstalment(models.Model):
+    plan = models.ForeignKey(RepaymentPlan, on_delete=models.CASCADE, related_name="instalments")
+    sequence = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "sequence"], name="instalment_unique_sequence"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="instalment_positive"),
+        ]
+
+
+class OneTimeCode(models.Model):
+    """A portal sign-in code; only its hash is stored."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="sign_in_codes")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "created_at"], name="otp_customer_created")]

@@ -34,6 +34,11 @@ class NavLink:
 
 NAVIGATION: tuple[NavLink, ...] = (
     NavLink(url_name="web:home", label=_("Dashboard"), permission=Permission.VIEW_PORTFOLIO),
+    NavLink(url_name="agent:queue", label=_("Work queue"), permission=Permission.WORK_ACCOUNTS),
+    NavLink(
+        url_name="manager:overview", label=_("Performance"), permission=Permission.VIEW_PERFORMANCE
+    ),
+    NavLink(url_name="messages:index", label=_("Messages"), permission=Permission.VIEW_MESSAGES),
     NavLink(url_name="web:audit", label=_("Audit log"), permission=Permission.VIEW_AUDIT_LOG),
 )
 

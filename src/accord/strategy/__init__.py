@@ -1,0 +1,1 @@
+"""The batch strategy engine: frames in, decisions out; no Django (ADR 0008)."""

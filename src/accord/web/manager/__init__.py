@@ -1,0 +1,1 @@
+"""The manager view: the portfolio by bucket, the latest run's treatments and the KPIs."""

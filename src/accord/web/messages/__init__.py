@@ -1,0 +1,1 @@
+"""What customers received: the outbox, the demo mailbox, SMS and letters."""
