@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ACCORD_PORT ?= 8000
+export ACCORD_SMTP_PORT ?= 8025
 DEMO_ACCOUNTS ?= 5000
 export ACCORD_DATA_DIR ?= $(CURDIR)/var
 
@@ -36,7 +37,16 @@ demo: install locale
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord migrate --no-input
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord demo seed --accounts $(DEMO_ACCOUNTS) --seed 42
 	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord demo users
-	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord serve --port $(ACCORD_PORT)
+	ACCORD_DEMO=1 ACCORD_DEBUG=1 $(BIN)/accord run
+	@# One shell, so that the trap stops the mail sink and the worker when serve exits.
+	@set -euo pipefail; export ACCORD_DEMO=1 ACCORD_DEBUG=1; \
+	$(BIN)/accord mailsink --port $(ACCORD_SMTP_PORT) & sink=$$!; \
+	$(BIN)/accord db_worker --no-reload & worker=$$!; \
+	trap 'kill $$sink $$worker 2>/dev/null || true; wait 2>/dev/null || true' EXIT; \
+	for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(ACCORD_SMTP_PORT)) 2>/dev/null && break; sleep 0.1; done; \
+	(exec 3<>/dev/tcp/127.0.0.1/$(ACCORD_SMTP_PORT)) 2>/dev/null || { echo "the mail sink did not start on port $(ACCORD_SMTP_PORT)" >&2; exit 1; }; \
+	$(BIN)/accord dispatch; \
+	$(BIN)/accord serve --port $(ACCORD_PORT)
 
 test: install-dev locale check
 

@@ -39,8 +39,11 @@ def test_manager_signs_in_and_sees_the_dashboard(
     page.get_by_role("heading", level=1, name="Portfolio dashboard").wait_for()
     assert page.url == f"{live_server.url}/"
     assert "Mara Okafor" in page.locator("header").inner_text()
+    # A manager sees the pages their role allows, and no agent work queue or audit log.
     assert page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts() == [
-        "Dashboard"
+        "Dashboard",
+        "Performance",
+        "Messages",
     ]
     screenshot = tmp_path / "dashboard.png"
     page.screenshot(path=str(screenshot), full_page=True)

@@ -37,6 +37,7 @@ SETTINGS: dict[str, str] = {
     "ACCORD_SMS_API_URL": "Base URL of the HTTP SMS provider.",
     "ACCORD_SMS_API_KEY": "API key of the HTTP SMS provider.",
     "ACCORD_SECURE_COOKIES": "1 to mark session and CSRF cookies Secure (behind HTTPS).",
+    "ACCORD_PUBLIC_URL": "Address customers reach Accord at; messages link to its portal.",
 }
 
 DEMO_SECRET_KEY = "accord-demo-only-not-secret"  # noqa: S105 - refused outside demo/debug
@@ -76,6 +77,7 @@ class Environment:
     sms_api_url: str
     sms_api_key: str
     secure_cookies: bool
+    public_url: str = "http://127.0.0.1:8000"
 
 
 def _flag(value: str | None) -> bool:
@@ -155,4 +157,7 @@ def load(env: Mapping[str, str] | None = None) -> Environment:
         sms_api_url=env.get("ACCORD_SMS_API_URL", ""),
         sms_api_key=env.get("ACCORD_SMS_API_KEY", ""),
         secure_cookies=_flag(env.get("ACCORD_SECURE_COOKIES")),
+        public_url=(
+            env.get("ACCORD_PUBLIC_URL") or f"http://127.0.0.1:{_int(env, 'ACCORD_PORT', 8000)}"
+        ).rstrip("/"),
     )

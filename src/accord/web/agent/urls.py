@@ -1,6 +1,14 @@
 """URLs of the agent pages."""
 
-from django.urls import URLPattern, path  # noqa: F401 - filled in by the agent views
+from django.urls import URLPattern, path
+
+from accord.web.agent import views
 
 app_name = "agent"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.queue, name="queue"),
+    path("customers/<int:customer_id>/", views.customer, name="customer"),
+    path("customers/<int:customer_id>/policy-check/", views.policy_check, name="policy_check"),
+    path("customers/<int:customer_id>/call-form/", views.call_form, name="call_form"),
+    path("customers/<int:customer_id>/calls/", views.record_call, name="record_call"),
+]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from accord.web.api import audit, errors, portfolio
+from accord.web.api import audit, contacts, errors, portfolio, promises, refusals, runs
 
 DESCRIPTION = """\
-Read and create customers, accounts, charges and payments, and read the audit log.
+Read and create customers, accounts, charges and payments; take promises to pay; read the
+contact attempts (the outbox); start and read strategy runs and an account's decisions; read
+the audit log.
 
 Send `Authorization: Bearer <token>` (issue one with `accord token issue --user NAME`).
 Every endpoint checks the caller's role. Errors are JSON: `{"detail": "..."}` for 401,
@@ -35,3 +37,8 @@ api = AccordAPI(
 errors.install(api)
 api.add_router("/", portfolio.router)
 api.add_router("/", audit.router)
+# Issue 4: promises, contact attempts, strategy runs and account decisions.
+refusals.install(api)
+api.add_router("/", promises.router)
+api.add_router("/", contacts.router)
+api.add_router("/", runs.router)

@@ -1,6 +1,10 @@
 """URLs of the manager pages."""
 
-from django.urls import URLPattern, path  # noqa: F401 - filled in by the manager views
+from django.urls import URLPattern, path
+
+from accord.web.manager import views
 
 app_name = "manager"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.overview, name="overview"),
+]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from accord.analytics import portfolio_summary
+from accord.analytics import customer_portal, portfolio_summary
 from accord.cli import progress
 from accord.usecases import demo_users, import_portfolio
 from accord.usecases.seed_demo import portfolio
@@ -71,4 +71,10 @@ class Command(BaseCommand):
         for user in users:
             self.stdout.write(
                 f"  {user.username:<10} password: {user.password:<24} ({user.role.label})"
+            )
+        email = customer_portal.sample_sign_in_email(as_of=timezone.localdate())
+        if email:
+            self.stdout.write(
+                f"Customer portal: sign in at /portal/ as {email}; the one-time code "
+                "arrives in the Messages page's mailbox (/messages/mailbox/)."
             )

@@ -1,0 +1,120 @@
+"""Run the demo's SMTP sink and read what it received (``data_dir/mailbox/*.eml``).
+
+``accord mailsink`` serves :class:`MailboxHandler` with aiosmtpd: a real SMTP server
+that delivers every message into a folder instead of onwards, so the demo (and the
+integration tests) exercise the same SMTP path production does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.parser
+import email.policy
+import logging
+import os
+import re
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"\d{8}T\d{12}-[0-9a-f]{12}\.eml")
+_FOLD = re.compile(r"[ \t]*\r?\n[ \t]*")
+SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "X-Accord-Idempotency-Key")
+
+
+def mailbox_folder() -> Path:
+    """Return the folder the demo sink stores received messages in."""
+    return Path(settings.ENV.data_dir) / "mailbox"
+
+
+class MailboxHandler:
+    """Store each message aiosmtpd receives as one ``.eml`` file under ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Write the message to a new file and accept it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
+        content = envelope.original_content or envelope.content
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, self.folder / name)
+        logger.debug("Mail sink stored %s for %s", name, ", ".join(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+def start_sink(*, host: str, port: int, folder: Path) -> Controller:
+    """Start an SMTP sink on ``host:port`` in a background thread and return its controller."""
+    controller = Controller(MailboxHandler(folder), hostname=host, port=port)
+    controller.start()
+    return controller
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReceivedMail:
+    """Describe one message the sink received."""
+
+    name: str
+    received_at: datetime
+    headers: tuple[tuple[str, str], ...]
+    subject: str
+    sender: str
+    to: str
+    text: str
+    html: str
+
+
+def mail_names(folder: Path) -> list[str]:
+    """Return the stored messages' file names, newest first."""
+    if not folder.is_dir():
+        return []
+    return sorted((p.name for p in folder.iterdir() if _NAME.fullmatch(p.name)), reverse=True)
+
+
+def read_mail(folder: Path, name: str) -> ReceivedMail | None:
+    """Return the stored message ``name``, or None (also for any name the sink did not make)."""
+    if not _NAME.fullmatch(name):
+        return None
+    try:
+        raw = (folder / name).read_bytes()
+    except OSError:
+        return None
+    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)  # policy.default parses to EmailMessage
+    return ReceivedMail(
+        name=name,
+        received_at=datetime.strptime(name[:21], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC),
+        headers=tuple((h, _header(message, h)) for h in SHOWN_HEADERS if message[h] is not None),
+        subject=_header(message, "Subject"),
+        sender=_header(message, "From"),
+        to=_header(message, "To"),
+        text=_part(message, "plain"),
+        html=_part(message, "html"),
+    )
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    # A folded encoded header (Django folds long non-ASCII subjects) keeps a leading space.
+    return _FOLD.sub(" ", str(message.get(name, ""))).strip(" \t")
+
+
+def _part(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    if part is None or part.get_content_subtype() != subtype:
+        return ""
+    content = part.get_content()
+    return content if isinstance(content, str) else ""

@@ -1,0 +1,105 @@
+"""``accord run [--as-of YYYY-MM-DD] [--strategy FILE] [--json]``: the daily strategy run."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from accord.cli import actors, progress
+from accord.storage import models
+from accord.usecases import strategy_run
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--as-of must be a date as YYYY-MM-DD, got {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Decide today's treatment for every account and queue the contacts the policy allows. "
+        "Exit status 2 when the run is refused (another run in progress, a back-dated as-of "
+        "date, an invalid strategy file)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--as-of", help="the run's as-of date, YYYY-MM-DD (default: today, local time)"
+        )
+        parser.add_argument(
+            "--strategy", type=Path, help="a strategy YAML file (default: the built-in one)"
+        )
+        parser.add_argument("--json", action="store_true", help="print a JSON summary")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        as_json: bool = options["json"]
+        try:
+            as_of = _date(options["as_of"]) if options["as_of"] else None
+        except ValueError as error:
+            self._refuse(str(error), as_json=as_json)
+        now = timezone.now()
+        with progress.stages(enabled=not as_json, title="Strategy run") as update:
+            try:
+                run = strategy_run.start_run(
+                    as_of=as_of or timezone.localdate(now),
+                    actor=actors.cli_actor(),
+                    now=now,
+                    strategy_path=options["strategy"],
+                    progress=update,
+                )
+            except strategy_run.RunRefused as refused:
+                self._refuse(refused.reason, as_json=as_json)
+        if as_json:
+            self.stdout.write(json.dumps(_summary(run)))
+        else:
+            self._print(run)
+
+    def _refuse(self, reason: str, *, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps({"status": "REFUSED", "reason": reason}))
+        else:
+            self.stderr.write(f"Run refused: {reason}")
+        raise SystemExit(2)
+
+    def _print(self, run: models.StrategyRun) -> None:
+        counts = run.counts
+        self.stdout.write(
+            f"Strategy run {run.pk} as of {run.as_of_date.isoformat()} "
+            f"({run.strategy_name} {run.strategy_version}) completed in "
+            f"{counts.get('duration_seconds', 0):.2f} s."
+        )
+        self.stdout.write(
+            f"  {run.accounts} accounts, {run.decisions} new decisions "
+            f"({counts.get('already_decided', 0)} already decided), "
+            f"{run.contacts_planned} contacts planned, {run.contacts_blocked} blocked by policy"
+        )
+        for group in ("treatment", "stage", "bucket"):
+            tally = (
+                ", ".join(f"{k} {v}" for k, v in sorted(counts.get(group, {}).items())) or "none"
+            )
+            self.stdout.write(f"  {group}: {tally}")
+        kept = counts.get("promises", {})
+        self.stdout.write(f"  promises: {kept.get('KEPT', 0)} kept, {kept.get('BROKEN', 0)} broken")
+
+
+def _summary(run: models.StrategyRun) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "run_id": run.pk,
+        "as_of": run.as_of_date.isoformat(),
+        "strategy": {"name": run.strategy_name, "version": run.strategy_version},
+        "accounts": run.accounts,
+        "decisions": run.decisions,
+        "contacts_planned": run.contacts_planned,
+        "contacts_blocked": run.contacts_blocked,
+        "counts": run.counts,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }

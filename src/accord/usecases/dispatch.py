@@ -1,0 +1,502 @@
+"""Send the outbox's due messages: claim, re-check the policy, render, send, record.
+
+Each due row (``PLANNED``, ``planned_at`` reached, channel EMAIL, SMS or LETTER; calls
+are agent tasks and never dispatched) goes through two short transactions with the
+send between them (ADR 0010):
+
+1. **Claim and check.** A conditional ``UPDATE ... SET status = 'SENDING' WHERE status =
+   'PLANNED'`` claims the row, so two dispatchers never both take it. Under the
+   customer's lock the contact policy is re-checked (the row itself left out of the
+   history): a time-limited refusal puts the row back to ``PLANNED`` at
+   ``next_allowed_at``; a lasting one makes it ``BLOCKED``. Otherwise the message is
+   rendered in the customer's language with today's figures and its destination
+   resolved; what will be sent is stored on the row and the claim committed.
+2. **Send** through the channel's sender (no transaction or lock is held meanwhile).
+3. **Record** ``SENT`` with the provider's reference, or ``FAILED`` with the reason.
+
+A row left ``SENDING`` by a crash between 2 and 3 is never picked again: a message is
+sent at most once; an operator decides about such rows (they are listed as SENDING).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accord.audit import events, log
+from accord.channels import message, registry, templates
+from accord.domain import arrears, compliance, money
+from accord.storage import models
+from accord.usecases import contact_policy
+
+logger = logging.getLogger(__name__)
+
+DISPATCHED_CHANNELS = (models.Channel.EMAIL, models.Channel.SMS, models.Channel.LETTER)
+
+
+class Outcome(enum.StrEnum):
+    """Name what became of one outbox row."""
+
+    SENT = "SENT"
+    FAILED = "FAILED"
+    BLOCKED = "BLOCKED"
+    DEFERRED = "DEFERRED"
+    CANCELLED = "CANCELLED"
+    SKIPPED = "SKIPPED"  # another dispatcher claimed it first
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DispatchReport:
+    """Count what one dispatch did with the due rows it picked."""
+
+    picked: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the counts by name (for ``accord dispatch --json``)."""
+        return dataclasses.asdict(self)
+
+
+class _NotSendable(Exception):
+    """The row cannot become a message (no destination, unknown template...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _NothingDue(Exception):
+    """What the message was about has been paid since it was planned."""
+
+
+def dispatch_due(*, now: datetime.datetime, limit: int | None = None, actor: str) -> DispatchReport:
+    """Send the outbox rows due by ``now`` (at most ``limit`` of them), oldest first.
+
+    Safe to run twice or concurrently: each row is sent once. Writes ``CONTACT_SENT``,
+    ``CONTACT_FAILED``, ``CONTACT_BLOCKED`` (also when deferred) or ``CONTACT_CANCELLED``
+    per row, each in the row's own transaction.
+    """
+    due = models.ContactAttempt.objects.filter(
+        status=models.ContactStatus.PLANNED,
+        planned_at__lte=now,
+        channel__in=DISPATCHED_CHANNELS,
+    ).order_by("planned_at", "pk")
+    ids = list(
+        due.values_list("pk", flat=True)[:limit] if limit else due.values_list("pk", flat=True)
+    )
+    counts = dict.fromkeys(Outcome, 0)
+    for contact_id in ids:
+        counts[_dispatch_one(contact_id, now=now, actor=actor)] += 1
+    return DispatchReport(
+        picked=len(ids),
+        sent=counts[Outcome.SENT],
+        failed=counts[Outcome.FAILED],
+        blocked=counts[Outcome.BLOCKED],
+        deferred=counts[Outcome.DEFERRED],
+        cancelled=counts[Outcome.CANCELLED],
+        skipped=counts[Outcome.SKIPPED],
+    )
+
+
+def _dispatch_one(contact_id: int, *, now: datetime.datetime, actor: str) -> Outcome:
+    try:
+        prepared = _claim_and_prepare(contact_id, now=now, actor=actor)
+    except Exception as error:
+        logger.exception("Outbox row %s could not be prepared", contact_id)
+        return _fail_unclaimed(contact_id, reason=f"internal error: {error}", now=now, actor=actor)
+    if isinstance(prepared, Outcome):
+        return prepared
+    try:
+        result = registry.sender_for(prepared.channel).send(prepared)
+    except message.SendFailed as error:
+        return _record_failure(contact_id, reason=error.reason, now=now, actor=actor)
+    except Exception as error:
+        logger.exception("Outbox row %s: the sender raised", contact_id)
+        return _record_failure(contact_id, reason=f"internal error: {error}", now=now, actor=actor)
+    return _record_sent(contact_id, prepared, result, now=now, actor=actor)
+
+
+def _claim_and_prepare(
+    contact_id: int, *, now: datetime.datetime, actor: str
+) -> message.OutboundMessage | Outcome:
+    with transaction.atomic():
+        claimed = models.ContactAttempt.objects.filter(
+            pk=contact_id, status=models.ContactStatus.PLANNED, planned_at__lte=now
+        ).update(status=models.ContactStatus.SENDING, updated_at=now)
+        if not claimed:
+            return Outcome.SKIPPED
+        contact = models.ContactAttempt.objects.select_related("customer", "account").get(
+            pk=contact_id
+        )
+        contact_policy.lock_customer(contact.customer_id)
+        decision = contact_policy.check_contact(
+            customer_id=contact.customer_id,
+            account_ids=[contact.account_id] if contact.account_id else [],
+            channel=contact.channel,
+            purpose=contact.purpose,
+            now=now,
+            exclude_attempt_id=contact.pk,
+        )
+        if not decision.allowed:
+            return _hold_back(contact, decision, now=now, actor=actor)
+        try:
+            outbound = _prepare(contact, now=now)
+        except _NothingDue:
+            return _cancel(contact, now=now, actor=actor)
+        except (_NotSendable, templates.UnknownTemplate) as error:
+            reason = error.reason if isinstance(error, _NotSendable) else str(error)
+            _mark_failed(contact, reason=reason, now=now, actor=actor)
+            return Outcome.FAILED
+        contact.save(update_fields=["subject", "body", "destination", "language", "updated_at"])
+    return outbound
+
+
+def _hold_back(
+    contact: models.ContactAttempt,
+    decision: compliance.Decision,
+    *,
+    now: datetime.datetime,
+    actor: str,
+) -> Outcome:
+    reasons = [dataclasses.asdict(reason) for reason in decision.reasons]
+    deferred_until = decision.next_allowed_at
+    contact.policy_reasons = reasons
+    contact.updated_at = now
+    if deferred_until is not None:
+        contact.status = models.ContactStatus.PLANNED
+        contact.planned_at = deferred_until
+    else:
+        contact.status = models.ContactStatus.BLOCKED
+    contact.save(update_fields=["status", "planned_at", "policy_reasons", "updated_at"])
+    log.record(
+        actor=actor,
+        event_type=events.EventType.CONTACT_BLOCKED,
+        subject_type="contact_attempt",
+        subject_id=contact.pk,
+        parameters={
+            "channel": contact.channel,
+            "template": contact.template,
+            "deferred_until": deferred_until.isoformat() if deferred_until else None,
+            "reasons": [reason["code"] for reason in reasons],
+        },
+        now=now,
+    )
+    return Outcome.DEFERRED if deferred_until is not None else Outcome.BLOCKED
+
+
+def _cancel(contact: models.ContactAttempt, *, now: datetime.datetime, actor: str) -> Outcome:
+    contact.status = models.ContactStatus.CANCELLED
+    contact.failure_reason = "Nothing is due any more: it was paid after the message was planned."
+    contact.updated_at = now
+    contact.save(update_fields=["status", "failure_reason", "updated_at"])
+    log.record(
+        actor=actor,
+        event_type=events.EventType.CONTACT_CANCELLED,
+        subject_type="contact_attempt",
+        subject_id=contact.pk,
+        parameters={"channel": contact.channel, "template": contact.template},
+        now=now,
+    )
+    return Outcome.CANCELLED
+
+
+def _mark_failed(
+    contact: models.ContactAttempt, *, reason: str, now: datetime.datetime, actor: str
+) -> None:
+    contact.status = models.ContactStatus.FAILED
+    contact.failure_reason = reason
+    contact.attempts = F("attempts") + 1
+    contact.updated_at = now
+    contact.save(update_fields=["status", "failure_reason", "attempts", "updated_at"])
+    log.record(
+        actor=actor,
+        event_type=events.EventType.CONTACT_FAILED,
+        subject_type="contact_attempt",
+        subject_id=contact.pk,
+        parameters={"channel": contact.channel, "template": contact.template, "reason": reason},
+        now=now,
+    )
+
+
+def _fail_unclaimed(contact_id: int, *, reason: str, now: datetime.datetime, actor: str) -> Outcome:
+    # The preparing transaction rolled back, so the row is PLANNED again (or was never ours).
+    with transaction.atomic():
+        contact = (
+            models.ContactAttempt.objects.select_for_update()
+            .filter(pk=contact_id, status=models.ContactStatus.PLANNED)
+            .first()
+        )
+        if contact is None:
+            return Outcome.SKIPPED
+        _mark_failed(contact, reason=reason, now=now, actor=actor)
+    return Outcome.FAILED
+
+
+def _record_failure(contact_id: int, *, reason: str, now: datetime.datetime, actor: str) -> Outcome:
+    with transaction.atomic():
+        contact = models.ContactAttempt.objects.select_for_update().get(pk=contact_id)
+        _mark_failed(contact, reason=reason, now=now, actor=actor)
+    logger.warning("Outbox row %s failed: %s", contact_id, reason)
+    return Outcome.FAILED
+
+
+def _record_sent(
+    contact_id: int,
+    sent: message.OutboundMessage,
+    result: message.SendResult,
+    *,
+    now: datetime.datetime,
+    actor: str,
+) -> Outcome:
+    with transaction.atomic():
+        contact = models.ContactAttempt.objects.select_for_update().get(pk=contact_id)
+        contact.status = models.ContactStatus.SENT
+        contact.provider_ref = result.provider_ref[:128]
+        contact.sent_at = now
+        contact.attempts = F("attempts") + 1
+        contact.failure_reason = ""
+        contact.updated_at = now
+        if sent.channel is message.Channel.LETTER:
+            contact.document = result.provider_ref
+        contact.save(
+            update_fields=[
+                "status",
+                "provider_ref",
+                "sent_at",
+                "attempts",
+                "failure_reason",
+                "document",
+                "updated_at",
+            ]
+        )
+        log.record(
+            actor=actor,
+            event_type=events.EventType.CONTACT_SENT,
+            subject_type="contact_attempt",
+            subject_id=contact.pk,
+            parameters={
+                "channel": contact.channel,
+                "template": contact.template,
+                "provider_ref": contact.provider_ref,
+            },
+            now=now,
+        )
+    return Outcome.SENT
+
+
+# --- Turning a row into a message ---
+
+
+def _prepare(contact: models.ContactAttempt, *, now: datetime.datetime) -> message.OutboundMessage:
+    """Render the row's message and fill in subject, body, destination and language."""
+    customer = contact.customer
+    channel = message.Channel(contact.channel)
+    language = templates.resolve_language(customer.language)
+    today = timezone.localdate(now)
+    destination = _destination(contact, channel)
+    context = {
+        **_base_context(contact, language=language, today=today),
+        **_template_context(contact, language=language, today=today),
+    }
+    rendered = templates.render(contact.template, language, context, channel=channel)
+    contact.subject = rendered.subject[:200]
+    contact.body = rendered.body
+    contact.destination = destination
+    contact.language = language
+    contact.updated_at = now
+    return message.OutboundMessage(
+        channel=channel,
+        to=destination,
+        subject=rendered.subject,
+        body=rendered.body,
+        html=rendered.html,
+        idempotency_key=contact.idempotency_key,
+    )
+
+
+def _destination(contact: models.ContactAttempt, channel: message.Channel) -> str:
+    customer = contact.customer
+    if channel is message.Channel.LETTER:
+        lines = _address_lines(customer)
+        if not lines:
+            raise _NotSendable("The customer has no postal address on file.")
+        return "\n".join([customer.name, *lines])
+    if contact.destination:
+        return contact.destination
+    kind = (
+        models.ContactPointKind.EMAIL
+        if channel is message.Channel.EMAIL
+        else models.ContactPointKind.PHONE
+    )
+    primary = (
+        customer.contact_points.filter(kind=kind)
+        .order_by("position", "pk")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if not primary:
+        label = "email address" if kind == models.ContactPointKind.EMAIL else "phone number"
+        raise _NotSendable(f"The customer has no {label} on file.")
+    return primary
+
+
+def _address_lines(customer: models.Customer) -> list[str]:
+    if not customer.address_line1.strip():
+        return []
+    town = " ".join(part for part in (customer.postcode, customer.city) if part.strip())
+    lines = [
+        customer.address_line1,
+        customer.address_line2,
+        town,
+        customer.region,
+        customer.country,
+    ]
+    return [line.strip() for line in lines if line and line.strip()]
+
+
+def _base_context(
+    contact: models.ContactAttempt, *, language: str, today: datetime.date
+) -> dict[str, Any]:
+    customer = contact.customer
+    return {
+        "customer_name": customer.name,
+        "reference": contact.account.external_ref if contact.account else customer.external_ref,
+        "address_lines": _address_lines(customer),
+        "letter_date": templates.format_day(today, language),
+    }
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Figures:
+    arrears: money.Money
+    balance: money.Money
+    days_past_due: int
+    next_due: tuple[datetime.date, money.Money] | None
+
+
+def _figures(account: models.Account, *, today: datetime.date) -> _Figures:
+    """Work out today's arrears, balance, days past due and next due charge of ``account``."""
+    currency = account.currency
+    charges = [
+        arrears.Charge(
+            reference=ref, due_date=due, amount=money.Money.from_minor_units(minor, currency)
+        )
+        for ref, due, minor in account.charges.values_list(
+            "external_ref", "due_date", "amount_minor"
+        )
+    ]
+    payments = [
+        arrears.Payment(
+            reference=ref,
+            received_date=received,
+            amount=money.Money.from_minor_units(minor, currency),
+        )
+        for ref, received, minor in account.payments.values_list(
+            "external_ref", "received_date", "amount_minor"
+        )
+    ]
+    facts: Mapping[str, Any] = {"charges": charges, "payments": payments, "as_of": today}
+    upcoming = [
+        (charge.due_date, unpaid)
+        for charge, unpaid in arrears.outstanding_charges(**facts)
+        if charge.due_date >= today
+    ]
+    return _Figures(
+        arrears=arrears.arrears(**facts, currency=currency),
+        balance=arrears.balance(**facts, currency=currency),
+        days_past_due=arrears.days_past_due(**facts),
+        next_due=upcoming[0] if upcoming else None,
+    )
+
+
+def _template_context(
+    contact: models.ContactAttempt, *, language: str, today: datetime.date
+) -> dict[str, Any]:
+    account = contact.account
+    template = contact.template
+    if template == "portal_code":
+        raise _NotSendable("Sign-in codes are sent by the portal directly, never from the outbox.")
+    if account is None:
+        raise _NotSendable(f"The {template} message needs an account.")
+
+    def fmt(amount: money.Money) -> str:
+        return templates.format_money(amount, language)
+
+    if template == "promise_confirmation":
+        promise = _promise_for(contact)
+        return {
+            "amount": fmt(money.Money.from_minor_units(promise.amount_minor, promise.currency)),
+            "due_date": templates.format_day(promise.promised_date, language),
+        }
+    if template == "plan_confirmation":
+        return _plan_context(contact, fmt=fmt, language=language)
+    figures = _figures(account, today=today)
+    if template == "pre_due_reminder":
+        if figures.next_due is None:
+            raise _NothingDue
+        due_date, amount = figures.next_due
+        return {"amount": fmt(amount), "due_date": templates.format_day(due_date, language)}
+    if not figures.arrears.is_positive():
+        raise _NothingDue
+    return {
+        "amount": fmt(figures.arrears),
+        "balance": fmt(figures.balance),
+        "days_past_due": figures.days_past_due,
+    }
+
+
+def _keyed_id(contact: models.ContactAttempt, prefix: str) -> int | None:
+    head, _, tail = contact.idempotency_key.partition(":")
+    return int(tail) if head == prefix and tail.isdigit() else None
+
+
+def _promise_for(contact: models.ContactAttempt) -> models.Promise:
+    promises = models.Promise.objects.filter(account=contact.account)
+    promise_id = _keyed_id(contact, "promise")
+    if promise_id is not None:
+        promises = promises.filter(pk=promise_id)
+    promise = promises.order_by("-created_at", "-pk").first()
+    if promise is None:
+        raise _NotSendable("No promise to confirm was found on the account.")
+    return promise
+
+
+def _plan_context(contact: models.ContactAttempt, *, fmt: Any, language: str) -> dict[str, Any]:
+    plans = models.RepaymentPlan.objects.filter(account=contact.account)
+    plan_id = _keyed_id(contact, "plan")
+    plans = (
+        plans.filter(pk=plan_id)
+        if plan_id is not None
+        else plans.filter(status=models.PlanStatus.ACTIVE)
+    )
+    plan = plans.order_by("-created_at", "-pk").first()
+    if plan is None:
+        raise _NotSendable("No repayment plan to confirm was found on the account.")
+    instalments = [
+        {
+            "number": instalment.sequence,
+            "amount": fmt(money.Money.from_minor_units(instalment.amount_minor, plan.currency)),
+            "due_date": templates.format_day(instalment.due_date, language),
+        }
+        for instalment in plan.instalments.order_by("sequence")
+    ]
+    return {
+        "total": fmt(money.Money.from_minor_units(plan.total_minor, plan.currency)),
+        "instalment_count": plan.instalment_count,
+        "instalments": instalments,
+        "amount": instalments[0]["amount"] if instalments else "",
+        "due_date": instalments[0]["due_date"] if instalments else "",
+    }

@@ -1,0 +1,129 @@
+"""Serve the messages pages: the outbox, the demo mailbox, the fake SMS log and letters.
+
+Every page needs ``VIEW_MESSAGES``. Received HTML email is shown in a sandboxed frame
+(no scripts, no same-origin access); file names and references from the URL are
+matched against strict patterns before they reach the file system.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from accord.channels import letter, mailbox, sms
+from accord.channels.sms import fake
+from accord.domain.access import Permission
+from accord.storage import models
+from accord.web import access
+
+PAGE_SIZE = 50
+
+
+def _choice(request: HttpRequest, name: str, choices: Any) -> str:
+    value = request.GET.get(name, "")
+    return value if value in choices.values else ""
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def index(request: HttpRequest) -> HttpResponse:
+    """Show the outbox, newest first, filtered by status and channel."""
+    status = _choice(request, "status", models.ContactStatus)
+    channel = _choice(request, "channel", models.Channel)
+    contacts = models.ContactAttempt.objects.select_related("customer", "account").order_by(
+        "-planned_at", "-pk"
+    )
+    if status:
+        contacts = contacts.filter(status=status)
+    if channel:
+        contacts = contacts.filter(channel=channel)
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in (("status", status), ("channel", channel)) if v)
+    return _page(
+        request,
+        "web/messages/index.html",
+        "outbox",
+        {
+            "page": page,
+            "status": status,
+            "channel": channel,
+            "query": query,
+            "statuses": models.ContactStatus.choices,
+            "channels": models.Channel.choices,
+        },
+    )
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def contact(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Show one outbox row: its status, why, and exactly what was sent."""
+    row = get_object_or_404(
+        models.ContactAttempt.objects.select_related("customer", "account"), pk=contact_id
+    )
+    return _page(request, "web/messages/contact.html", "outbox", {"contact": row})
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def mailbox_index(request: HttpRequest) -> HttpResponse:
+    """List what the demo SMTP sink received, newest first."""
+    folder = mailbox.mailbox_folder()
+    page = Paginator(mailbox.mail_names(folder), PAGE_SIZE).get_page(request.GET.get("page"))
+    mails = [mail for name in page if (mail := mailbox.read_mail(folder, name)) is not None]
+    return _page(request, "web/messages/mailbox.html", "mailbox", {"page": page, "mails": mails})
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def mail(request: HttpRequest, name: str) -> HttpResponse:
+    """Show one received email: its headers, its text and its HTML (sandboxed)."""
+    received = mailbox.read_mail(mailbox.mailbox_folder(), name)
+    if received is None:
+        raise Http404("no such message")
+    return _page(request, "web/messages/mail.html", "mailbox", {"mail": received})
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def sms_log(request: HttpRequest) -> HttpResponse:
+    """List the text messages the fake SMS provider kept, newest first."""
+    page = Paginator(fake.stored_messages(sms.sms_folder()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return _page(request, "web/messages/sms.html", "sms", {"page": page})
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def letters(request: HttpRequest) -> HttpResponse:
+    """List the printed letters, newest first."""
+    rows = (
+        models.ContactAttempt.objects.select_related("customer", "account")
+        .filter(channel=models.Channel.LETTER)
+        .exclude(document="")
+        .order_by("-sent_at", "-pk")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(request, "web/messages/letters.html", "letters", {"page": page})
+
+
+@require_safe
+@access.require_permission(Permission.VIEW_MESSAGES)
+def letter_pdf(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Return the PDF of a printed letter (found through its outbox row, never a path)."""
+    row = get_object_or_404(models.ContactAttempt, pk=contact_id, channel=models.Channel.LETTER)
+    path = letter.letter_path(row.document)
+    if path is None:
+        raise Http404("no letter")
+    response = HttpResponse(path.read_bytes(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{row.pk}.pdf"'
+    return response
+
+
+def _page(request: HttpRequest, template: str, tab: str, context: dict[str, Any]) -> HttpResponse:
+    return render(request, template, {**access.staff_context(request), "tab": tab, **context})

@@ -1,0 +1,148 @@
+"""Staff who may read messages see the outbox, the demo mailbox, the SMS log and letters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+
+from accord.channels import mailbox
+from accord.domain.access import Role
+from accord.storage import models
+from accord.usecases import dispatch
+from tests.integration import outbox_data as data
+from tests.integration.outbox_data import NOW
+
+
+@pytest.fixture(autouse=True)
+def _folders(settings: Any, tmp_path: Path) -> None:
+    Path(django_settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    settings.MEDIA_ROOT = tmp_path / "files"
+
+
+def _client(role: Role) -> Client:
+    user = User.objects.create_user(username=f"user-{role.value}")
+    user.groups.set([Group.objects.get(name=role.value)])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def auditor() -> Client:
+    return _client(Role.AUDITOR)
+
+
+def _sent_letter() -> models.ContactAttempt:
+    contact = data.planned(
+        data.account_owing(data.customer()), channel=models.Channel.LETTER, key="letter:page"
+    )
+    dispatch.dispatch_due(now=NOW, actor="test")
+    return models.ContactAttempt.objects.get(pk=contact.pk)
+
+
+class TestWhoMaySee:
+    @pytest.mark.parametrize(
+        "name", ["messages:index", "messages:mailbox", "messages:sms", "messages:letters"]
+    )
+    def test_an_agent_is_refused_every_messages_page(self, name: str) -> None:
+        assert _client(Role.AGENT).get(reverse(name)).status_code == 403
+
+    def test_a_visitor_is_sent_to_sign_in(self) -> None:
+        response = Client().get(reverse("messages:index"))
+        assert response.status_code == 302
+        assert "/login/" in response["Location"]
+
+    def test_an_agent_cannot_download_a_letter(self) -> None:
+        row = _sent_letter()
+        url = reverse("messages:letter_pdf", args=[row.pk])
+        assert _client(Role.AGENT).get(url).status_code == 403
+
+
+class TestOutbox:
+    def test_the_outbox_lists_messages_with_their_status_and_filters_by_it(
+        self, auditor: Client
+    ) -> None:
+        owner = data.customer(language="en")
+        account = data.account_owing(owner)
+        data.planned(account, key="sent-one")
+        dispatch.dispatch_due(now=NOW, actor="test")
+        data.planned(account, channel=models.Channel.SMS, key="planned-one")
+        page = auditor.get(reverse("messages:index")).content.decode()
+        assert "Your account A-ANA-1: €250.50 is overdue" in page
+        assert "msg-status--sent" in page
+        assert "msg-status--planned" in page
+        only_planned = auditor.get(reverse("messages:index"), {"status": "PLANNED"}).content
+        assert b"msg-status--sent" not in only_planned
+        assert b"msg-status--planned" in only_planned
+
+    def test_an_unknown_filter_value_is_ignored(self, auditor: Client) -> None:
+        response = auditor.get(reverse("messages:index"), {"status": "<script>"})
+        assert response.status_code == 200
+        assert b"<script>" not in response.content
+
+    def test_a_message_page_shows_exactly_what_was_sent(self, auditor: Client) -> None:
+        contact = data.planned(data.account_owing(data.customer()))
+        dispatch.dispatch_due(now=NOW, actor="test")
+        page = auditor.get(reverse("messages:contact", args=[contact.pk])).content.decode()
+        assert "Estimado/a Ana García:" in page
+        assert "ana@example.com" in page
+
+
+class TestMailbox:
+    def test_a_received_email_shows_its_headers_text_and_sandboxed_html(
+        self, auditor: Client, settings: Any
+    ) -> None:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        folder = mailbox.mailbox_folder()
+        before = set(mailbox.mail_names(folder))
+        with data.running_sink(folder) as port:
+            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+            data.planned(data.account_owing(data.customer(name="Zoë <b>Bold</b>")))
+            dispatch.dispatch_due(now=NOW, actor="test")
+        (name,) = set(mailbox.mail_names(folder)) - before
+        listing = auditor.get(reverse("messages:mailbox")).content.decode()
+        assert reverse("messages:mail", args=[name]) in listing
+        page = auditor.get(reverse("messages:mail", args=[name])).content.decode()
+        assert "Su cuenta A-ANA-1" in page
+        assert 'sandbox=""' in page
+        # The customer's name is markup-looking text: escaped in the page, never markup.
+        assert "<b>Bold</b>" not in page
+        assert "Zoë &lt;b&gt;Bold&lt;/b&gt;" in page
+
+    @pytest.mark.parametrize(
+        "name", ["..%2F..%2Fetc%2Fpasswd", "x.eml", "20260101T000000000000.eml"]
+    )
+    def test_a_name_the_sink_did_not_make_is_not_found(self, auditor: Client, name: str) -> None:
+        assert auditor.get(f"/messages/mailbox/{name}/").status_code == 404
+
+
+class TestSmsAndLetters:
+    def test_the_sms_log_shows_the_text_the_fake_provider_kept(self, auditor: Client) -> None:
+        data.planned(
+            data.account_owing(data.customer(phone="+34600111222")),
+            channel=models.Channel.SMS,
+            key="sms:messages-page",  # the fake provider's folder is shared by the session
+        )
+        dispatch.dispatch_due(now=NOW, actor="test")
+        page = auditor.get(reverse("messages:sms")).content.decode()
+        assert "+34600111222" in page
+
+    def test_a_letter_is_listed_and_downloads_as_a_pdf(self, auditor: Client) -> None:
+        row = _sent_letter()
+        assert (
+            reverse("messages:letter_pdf", args=[row.pk])
+            in auditor.get(reverse("messages:letters")).content.decode()
+        )
+        response = auditor.get(reverse("messages:letter_pdf", args=[row.pk]))
+        assert response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF")
+
+    def test_a_row_that_is_not_a_printed_letter_has_no_pdf(self, auditor: Client) -> None:
+        contact = data.planned(data.account_owing(data.customer()))
+        assert auditor.get(reverse("messages:letter_pdf", args=[contact.pk])).status_code == 404
