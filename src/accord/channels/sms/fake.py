@@ -54,7 +54,7 @@ class FakeSmsProvider:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(record, handle, ensure_ascii=False, indent=2)
         os.replace(tmp, path)
-        logger.info("Fake SMS %s stored", ref)
+        logger.debug("Fake SMS %s stored", ref)
         return ref
 
 
