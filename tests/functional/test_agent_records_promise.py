@@ -178,15 +178,24 @@ def test_agent_takes_a_promise_from_the_queue(
     page.get_by_role("link", name="Lucía Fernández").click()
     page.get_by_role("heading", level=1, name="Lucía Fernández").wait_for()
     page.get_by_text("OK to call").wait_for()
-    assert "642.50 EUR" in page.locator("#call-form").inner_text()
+    page.screenshot(path=str(tmp_path / "before-the-call.png"), full_page=True)
 
-    page.get_by_label("Promise made").check()
-    page.get_by_label("Amount promised").fill("200")
+    # Step 1: reserve the call under the contact policy, then dial.
+    page.get_by_role("button", name="Start call").click()
+    page.get_by_role("heading", name="Call in progress").wait_for()
+    call = models.ContactAttempt.objects.get(customer=book, channel=models.Channel.CALL)
+    assert call.status == models.ContactStatus.SENDING  # the task, taken over and counted
+    form = page.locator("#call-form")
+    assert "642.50 EUR" in form.inner_text()
+
+    # Step 2: record what the call brought.
+    form.get_by_label("Promise made").check()
+    form.get_by_label("Amount promised").fill("200")
     promise_date = timezone.localdate() + datetime.timedelta(days=10)
-    page.get_by_label("Pay by").fill(promise_date.isoformat())
-    page.get_by_label("Notes").fill("Will pay on the 28th, after payday.")
+    form.get_by_label("Pay by").fill(promise_date.isoformat())
+    form.get_by_label("Notes").fill("Will pay on the 28th, after payday.")
     page.screenshot(path=str(tmp_path / "customer-360.png"), full_page=True)
-    page.get_by_role("button", name="Record call").click()
+    form.get_by_role("button", name="Record outcome").click()
 
     confirmation = page.get_by_role("status")
     confirmation.wait_for()
@@ -195,8 +204,11 @@ def test_agent_takes_a_promise_from_the_queue(
     assert "200.00 EUR" in promises.inner_text()
     assert "Open" in promises.inner_text()
     assert "Promise made" in page.locator(".agent-timeline").inner_text()
+    assert page.get_by_role("heading", name="Call in progress").count() == 0
     page.screenshot(path=str(tmp_path / "promise-recorded.png"), full_page=True)
 
+    call.refresh_from_db()
+    assert (call.status, call.agent) == (models.ContactStatus.COMPLETED, "sam")
     promise = models.Promise.objects.get(account__customer=book)
     assert promise.amount_minor == 20000
     assert promise.promised_date == promise_date
@@ -209,16 +221,21 @@ def test_agent_sees_a_refused_promise_inline(
     sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/agent/customers/{book.pk}/")
     page.get_by_text("OK to call").wait_for()
+    page.get_by_role("button", name="Start call").click()
+    form = page.locator("#call-form")
+    form.wait_for()
 
-    page.get_by_label("Promise made").check()
-    page.get_by_label("Amount promised").fill("9999")
-    page.get_by_label("Pay by").fill(
+    form.get_by_label("Promise made").check()
+    form.get_by_label("Amount promised").fill("9999")
+    form.get_by_label("Pay by").fill(
         (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     )
-    page.get_by_role("button", name="Record call").click()
+    form.get_by_role("button", name="Record outcome").click()
 
     page.get_by_text("more than the balance").wait_for()
-    assert page.get_by_label("Amount promised").input_value() == "9999"
+    assert page.locator("#call-form").get_by_label("Amount promised").input_value() == "9999"
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(tmp_path / "refused-mobile.png"), full_page=True)
     assert not models.Promise.objects.exists()
+    call = models.ContactAttempt.objects.get(customer=book, channel=models.Channel.CALL)
+    assert call.status == models.ContactStatus.SENDING  # still in progress, nothing lost

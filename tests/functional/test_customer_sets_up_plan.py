@@ -98,6 +98,58 @@ def test_customer_signs_in_with_a_code_and_sets_up_a_three_month_plan(
         context.close()
 
 
+def test_customer_is_shown_the_new_schedule_when_a_payment_arrives_before_confirming(
+    browser: Any,
+    live_server: Any,
+    smtp_sink: Sink,  # noqa: F811 - the fixture
+    customer_in_arrears: models.Customer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "CODE_REQUEST_MIN_SECONDS", 0.0)
+    context = browser.new_context(viewport=MOBILE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in_with_code(page, live_server.url, "ana@example.com", smtp_sink)
+        page.get_by_role("link", name="Spread the cost").first.click()
+        page.get_by_label("3 months").check()
+        start = timezone.localdate() + datetime.timedelta(days=5)
+        page.get_by_label("Date of the first payment").fill(start.isoformat())
+        page.get_by_role("button", name="Show me the schedule").click()
+        page.get_by_role("heading", level=1, name="Check your plan").wait_for()
+
+        # £60.00 arrives while Ana reads the £360.00 schedule.
+        account = models.Account.objects.get(customer=customer_in_arrears)
+        models.Payment.objects.create(
+            external_ref="ARRIVED-WHILE-READING",
+            account=account,
+            amount_minor=6_000,
+            currency="GBP",
+            received_date=timezone.localdate(),
+            method=models.PaymentMethod.BANK_TRANSFER,
+            created_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        page.get_by_role("button", name="Confirm this plan").click()
+
+        page.get_by_role("status").filter(has_text="The amount overdue has changed").wait_for()
+        assert not models.RepaymentPlan.objects.exists()
+        amounts = page.locator("table.schedule tbody td.num").all_inner_texts()
+        assert amounts == ["£100.00"] * 3
+        shoot(page, tmp_path, "6-arrears-changed")
+
+        page.get_by_role("button", name="Confirm this plan").click()
+        page.get_by_role("status").filter(has_text="Your plan is set up").wait_for()
+        plan = models.RepaymentPlan.objects.get(account=account)
+        assert plan.total_minor == 30_000
+        assert models.ContactAttempt.objects.filter(
+            idempotency_key=f"plan:{plan.pk}", template="plan_confirmation"
+        ).exists()
+    finally:
+        context.close()
+
+
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     from accord.domain import plans
 

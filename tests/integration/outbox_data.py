@@ -93,8 +93,9 @@ def planned(
     template: str = "late_notice",
     key: str | None = None,
     planned_at: datetime.datetime = NOW,
+    destination: str = "",
 ) -> models.ContactAttempt:
-    """Return a PLANNED outbox row about ``account``."""
+    """Return a PLANNED outbox row about ``account`` (``destination``: as known when planned)."""
     return models.ContactAttempt.objects.create(
         customer=account.customer,
         account=account,
@@ -105,6 +106,7 @@ def planned(
         planned_at=planned_at,
         status=models.ContactStatus.PLANNED,
         idempotency_key=key or f"test:{account.external_ref}:{channel}:{template}",
+        destination=destination,
         **stamp(),
     )
 

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
+from collections.abc import Iterator
+
+from django.test import TestCase
 
 from accord.storage import models
+from accord.usecases import portal_access
 
 NOW = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
 _serial = itertools.count(1)
+
+
+@contextlib.contextmanager
+def codes_delivered() -> Iterator[None]:
+    """Send the sign-in codes asked for inside the block, and wait until they are sent.
+
+    Codes go out in a thread started when the transaction commits; integration tests run
+    inside a transaction that never commits, so the block runs the on-commit work itself.
+    """
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield
+    portal_access.wait_for_sends()
 
 
 def customer(

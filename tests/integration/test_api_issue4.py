@@ -459,6 +459,17 @@ class TestStartingRuns:
         assert [field for field, _ in detail(response)] == ["as_of"]
         assert models.StrategyRun.objects.count() == 1
 
+    def test_a_future_dated_run_is_a_conflict_naming_as_of(
+        self, as_role: Callable[..., Caller]
+    ) -> None:
+        tomorrow = today() + datetime.timedelta(days=1)
+        response = as_role(Role.ADMIN).post("/strategy-runs", {"as_of": tomorrow.isoformat()})
+        assert response.status_code == 409
+        ((field, reason),) = detail(response)
+        assert field == "as_of"
+        assert "after today" in reason
+        assert not models.StrategyRun.objects.exists()
+
 
 class TestDecisions:
     def test_an_accounts_decisions_come_newest_first_with_reasons_and_version(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core import checks
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accord.channels import email, letter, mailbox, message, registry, sms, templates
@@ -113,6 +115,24 @@ class TestFakeSms:
 
     def test_a_malformed_reference_never_reaches_the_file_system(self, tmp_path: Path) -> None:
         assert fake.stored_message(tmp_path, "../../etc/passwd") is None
+
+
+class TestAFakeSmsProviderInProductionIsNeverSilent:
+    @staticmethod
+    def _check(settings: SettingsWrapper, **mode: bool) -> list[str]:
+        settings.ENV = dataclasses.replace(settings.ENV, sms_provider="fake", **mode)
+        return [f"{message.id}: {message.msg}" for message in checks.run_checks()]
+
+    def test_outside_demo_and_debug_mode_the_system_check_warns(
+        self, settings: SettingsWrapper
+    ) -> None:
+        messages = self._check(settings, demo=False, debug=False)
+        [warning] = [message for message in messages if message.startswith("accord.W001")]
+        assert "SMS is not configured for production" in warning
+        assert "ACCORD_SMS_PROVIDER=fake" in warning
+
+    def test_in_demo_mode_the_check_says_nothing_about_sms(self, settings: SettingsWrapper) -> None:
+        assert not [m for m in self._check(settings, demo=True, debug=False) if "SMS" in m]
 
 
 class TestLetters:

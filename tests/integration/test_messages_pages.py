@@ -1,7 +1,9 @@
-"""Staff who may read messages see the outbox, the demo mailbox, the SMS log and letters."""
+"""Staff who may read messages see the outbox and letters; demo mode adds mailbox and SMS log."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,13 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accord.channels import mailbox
 from accord.domain.access import Role
 from accord.storage import models
 from accord.usecases import dispatch
+from accord.web.messages import views
 from tests.integration import outbox_data as data
 from tests.integration.outbox_data import NOW
 
@@ -36,6 +40,15 @@ def _client(role: Role) -> Client:
 @pytest.fixture
 def auditor() -> Client:
     return _client(Role.AUDITOR)
+
+
+def _mode(settings: Any, *, demo: bool = False, debug: bool = False) -> None:
+    settings.ENV = dataclasses.replace(settings.ENV, demo=demo, debug=debug)
+
+
+@pytest.fixture
+def demo_mode(settings: Any) -> None:
+    _mode(settings, demo=True)
 
 
 def _sent_letter() -> models.ContactAttempt:
@@ -81,6 +94,26 @@ class TestOutbox:
         assert b"msg-status--sent" not in only_planned
         assert b"msg-status--planned" in only_planned
 
+    def test_rows_stuck_in_sending_are_counted_in_a_banner(
+        self, auditor: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: NOW)
+        account = data.account_owing(data.customer())
+        for key, minutes in (("stuck-1", 16), ("stuck-2", 90), ("just-claimed", 2)):
+            row = data.planned(account, key=key)
+            models.ContactAttempt.objects.filter(pk=row.pk).update(
+                status=models.ContactStatus.SENDING,
+                updated_at=NOW - datetime.timedelta(minutes=minutes),
+            )
+        page = auditor.get(reverse("messages:index")).content.decode()
+        assert "2 messages have been SENDING for more than 15 minutes." in page
+        assert "accord dispatch --resolve ID --as sent|failed|retry" in page
+        assert 'href="/messages/?status=SENDING"' in page
+
+    def test_without_stuck_rows_there_is_no_banner(self, auditor: Client) -> None:
+        data.planned(data.account_owing(data.customer()))
+        assert b"msg-stuck" not in auditor.get(reverse("messages:index")).content
+
     def test_an_unknown_filter_value_is_ignored(self, auditor: Client) -> None:
         response = auditor.get(reverse("messages:index"), {"status": "<script>"})
         assert response.status_code == 200
@@ -93,7 +126,99 @@ class TestOutbox:
         assert "Estimado/a Ana García:" in page
         assert "ana@example.com" in page
 
+    def test_times_are_shown_in_the_operators_zone_with_the_zone_named(
+        self, auditor: Client, settings: Any
+    ) -> None:
+        settings.TIME_ZONE = "Europe/Madrid"
+        contact = data.planned(data.account_owing(data.customer()))  # 10:00 UTC
 
+        listing = auditor.get(reverse("messages:index")).content.decode()
+        page = auditor.get(reverse("messages:contact", args=[contact.pk])).content.decode()
+
+        for shown in (listing, page):
+            assert "2026-03-18 11:00&nbsp;CET</time>" in shown
+            assert 'title="Europe/Madrid"' in shown
+
+    def test_the_policys_reasons_are_given_in_words(self, auditor: Client) -> None:
+        contact = data.planned(data.account_owing(data.customer()))
+        contact.policy_reasons = ["REG_F_INCONVENIENT_TIME"]
+        contact.save(update_fields=["policy_reasons"])
+
+        listing = auditor.get(reverse("messages:index")).content.decode()
+        page = auditor.get(reverse("messages:contact", args=[contact.pk])).content.decode()
+
+        assert "Outside 08:00-21:00 local time" in listing
+        assert "Outside 08:00-21:00 local time" in page
+        assert "12 CFR 1006.6(b)(1)(i)" in page
+
+    def test_the_pager_links_the_next_page_and_shows_the_first_as_disabled(
+        self, auditor: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(views, "PAGE_SIZE", 1)
+        account = data.account_owing(data.customer())
+        data.planned(account, key="pager-one")
+        data.planned(account, key="pager-two")
+
+        first = auditor.get(reverse("messages:index")).content.decode()
+        last = auditor.get(reverse("messages:index"), {"page": 2}).content.decode()
+
+        assert 'href="?page=2" rel="next"' in first
+        assert 'aria-disabled="true"><span aria-hidden="true">←</span> Newer' in first
+        assert 'href="?page=1" rel="prev"' in last
+        assert 'aria-disabled="true">Older' in last
+
+
+DEMO_TOOLS = ["messages:mailbox", "messages:sms"]
+
+
+class TestDemoToolsAreOnlyServedInDemoOrDebugMode:
+    """The mailbox and SMS log hold customers' sign-in codes: never in production."""
+
+    @pytest.mark.parametrize("name", DEMO_TOOLS)
+    def test_outside_demo_and_debug_mode_they_are_not_found(
+        self, auditor: Client, settings: Any, name: str
+    ) -> None:
+        _mode(settings)
+        assert auditor.get(reverse(name)).status_code == 404
+
+    def test_outside_demo_and_debug_mode_a_received_email_is_not_found(
+        self, auditor: Client, settings: Any
+    ) -> None:
+        folder = mailbox.mailbox_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "20260318T100000000000-c0de5c0de5c0.eml"
+        (folder / name).write_bytes(
+            b"From: a@example.com\r\nTo: b@example.com\r\nSubject: Your code 123456\r\n\r\nhi\r\n"
+        )
+        url = reverse("messages:mail", args=[name])
+        try:
+            _mode(settings, demo=True)
+            assert auditor.get(url).status_code == 200
+            _mode(settings)
+            assert auditor.get(url).status_code == 404
+        finally:
+            (folder / name).unlink()
+
+    def test_outside_demo_and_debug_mode_the_outbox_has_no_tabs_for_them(
+        self, auditor: Client, settings: Any
+    ) -> None:
+        _mode(settings)
+        page = auditor.get(reverse("messages:index")).content.decode()
+        assert reverse("messages:letters") in page
+        for name in DEMO_TOOLS:
+            assert reverse(name) not in page
+
+    @pytest.mark.parametrize("mode", [{"demo": True}, {"debug": True}])
+    @pytest.mark.parametrize("name", DEMO_TOOLS)
+    def test_in_demo_or_debug_mode_they_are_served_and_linked(
+        self, auditor: Client, settings: Any, mode: dict[str, bool], name: str
+    ) -> None:
+        _mode(settings, **mode)
+        assert auditor.get(reverse(name)).status_code == 200
+        assert reverse(name) in auditor.get(reverse("messages:index")).content.decode()
+
+
+@pytest.mark.usefixtures("demo_mode")
 class TestMailbox:
     def test_a_received_email_shows_its_headers_text_and_sandboxed_html(
         self, auditor: Client, settings: Any
@@ -123,6 +248,7 @@ class TestMailbox:
 
 
 class TestSmsAndLetters:
+    @pytest.mark.usefixtures("demo_mode")
     def test_the_sms_log_shows_the_text_the_fake_provider_kept(self, auditor: Client) -> None:
         data.planned(
             data.account_owing(data.customer(phone="+34600111222")),

@@ -4,11 +4,13 @@ import datetime
 import decimal
 
 import pytest
+from django.core import mail
 
 from accord.audit import events
 from accord.audit import models as audit_models
 from accord.domain import money, plans
 from accord.storage import models
+from accord.usecases import dispatch
 from accord.usecases import plans as plan_usecases
 from tests.integration import portal_data
 from tests.integration.portal_data import NOW
@@ -17,7 +19,12 @@ D = decimal.Decimal
 START = NOW.date() + datetime.timedelta(days=5)
 
 
-def agree(account_id: int, count: int = 3, start: datetime.date = START) -> models.RepaymentPlan:
+def agree(
+    account_id: int,
+    count: int = 3,
+    start: datetime.date = START,
+    expected_total: money.Money | None = None,
+) -> models.RepaymentPlan:
     return plan_usecases.agree_plan(
         account_id=account_id,
         instalment_count=count,
@@ -25,7 +32,12 @@ def agree(account_id: int, count: int = 3, start: datetime.date = START) -> mode
         source=models.Source.PORTAL,
         actor="customer:1",
         now=NOW,
+        expected_total=expected_total,
     )
+
+
+def gbp(text: str) -> money.Money:
+    return money.Money(D(text), "GBP")
 
 
 @pytest.fixture
@@ -134,3 +146,89 @@ class TestAgreePlan:
             plans.InstalmentTooSmall,
         ):
             assert issubclass(refusal, plans.PlanRefused)
+
+
+class TestExpectedTotal:
+    def test_agrees_when_the_arrears_are_the_total_shown(
+        self, account_in_arrears: models.Account
+    ) -> None:
+        plan = agree(account_in_arrears.pk, expected_total=gbp("100.00"))
+        assert plan.total_minor == 10_000
+
+    def test_refuses_when_the_arrears_changed_since_the_schedule_was_shown(
+        self, account_in_arrears: models.Account
+    ) -> None:
+        with pytest.raises(plan_usecases.ArrearsChanged) as refused:
+            agree(account_in_arrears.pk, expected_total=gbp("120.00"))
+        assert refused.value.total == gbp("100.00")
+        assert isinstance(refused.value, plans.PlanRefused)
+        assert not account_in_arrears.plans.exists()
+        assert not models.ContactAttempt.objects.exists()
+
+    def test_refuses_a_total_shown_in_another_currency(
+        self, account_in_arrears: models.Account
+    ) -> None:
+        with pytest.raises(plan_usecases.ArrearsChanged):
+            agree(account_in_arrears.pk, expected_total=money.Money(D("100.00"), "EUR"))
+
+
+class TestConfirmation:
+    def test_queues_a_plan_confirmation_by_email_with_the_plan_key(
+        self, account_in_arrears: models.Account
+    ) -> None:
+        plan = agree(account_in_arrears.pk)
+        queued = models.ContactAttempt.objects.get(account=account_in_arrears)
+        assert queued.idempotency_key == f"plan:{plan.pk}"
+        assert queued.template == "plan_confirmation"
+        assert (queued.channel, queued.destination) == (models.Channel.EMAIL, "ana@example.com")
+        assert (queued.status, queued.planned_at) == (models.ContactStatus.PLANNED, NOW)
+        assert queued.origin == models.ContactOrigin.PORTAL
+        assert queued.direction == models.ContactDirection.OUTBOUND
+        event = audit_models.AuditEvent.objects.get(event_type=events.EventType.PLAN_AGREED)
+        assert event.parameters["confirmation_id"] == queued.pk
+
+    def test_sends_a_text_to_a_customer_who_prefers_texts(self) -> None:
+        owner = portal_data.customer(email="ana@example.com", phone="+447911123456")
+        owner.preferred_channel = models.Channel.SMS
+        owner.save()
+        account = portal_data.account(owner, overdue_minor=9_000)
+        agree(account.pk)
+        queued = models.ContactAttempt.objects.get(account=account)
+        assert (queued.channel, queued.destination) == (models.Channel.SMS, "+447911123456")
+
+    def test_skips_a_channel_the_customer_opted_out_of(self) -> None:
+        owner = portal_data.customer(email="ana@example.com", phone="+447911123456")
+        models.ChannelOptOut.objects.create(
+            customer=owner,
+            channel=models.Channel.EMAIL,
+            opted_out_at=NOW,
+            source="PORTAL",
+            recorded_by="customer",
+        )
+        account = portal_data.account(owner, overdue_minor=9_000)
+        agree(account.pk)
+        assert models.ContactAttempt.objects.get(account=account).channel == models.Channel.SMS
+
+    def test_agrees_the_plan_without_a_confirmation_when_there_is_nowhere_to_send_it(
+        self,
+    ) -> None:
+        account = portal_data.account(portal_data.customer(), overdue_minor=9_000)
+        plan = agree(account.pk)
+        assert plan.status == models.PlanStatus.ACTIVE
+        assert not models.ContactAttempt.objects.exists()
+
+    def test_queues_nothing_for_a_refused_plan(self, account_in_arrears: models.Account) -> None:
+        agree(account_in_arrears.pk)
+        with pytest.raises(plan_usecases.PlanAlreadyActive):
+            agree(account_in_arrears.pk, count=6)
+        assert models.ContactAttempt.objects.count() == 1
+
+    def test_the_dispatcher_sends_the_schedule_that_was_agreed(
+        self, account_in_arrears: models.Account
+    ) -> None:
+        agree(account_in_arrears.pk)
+        report = dispatch.dispatch_due(now=NOW, actor="test")
+        assert report.sent == 1, report
+        body = mail.outbox[-1].body
+        assert "£100.00" in body
+        assert "£33.34" in body

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 import statistics
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,17 +14,20 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
+from django.utils.timezone import now as django_now
 
 from accord.audit import events
 from accord.audit import models as audit_models
+from accord.channels import message, registry
 from accord.channels.sms import fake
 from accord.domain.access import Role
 from accord.storage import models
 from accord.usecases import portal_access
 from accord.web.portal import throttle, views
 from tests.integration import portal_data
-from tests.integration.portal_data import NOW
+from tests.integration.portal_data import NOW, codes_delivered
 
 SIGN_IN = "/portal/sign-in/"
 ENTER_CODE = "/portal/sign-in/code/"
@@ -35,6 +40,7 @@ def _fresh_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(views, "CODE_REQUEST_MIN_SECONDS", 0.0)
     cache.clear()
     yield
+    portal_access.wait_for_sends()
     cache.clear()
 
 
@@ -57,7 +63,8 @@ class TestRequestCode:
     def test_sends_a_six_digit_code_by_email_to_a_customer_on_file(
         self, ana: models.Customer
     ) -> None:
-        portal_access.request_code(destination=email_destination("Ana@Example.com"), now=NOW)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("Ana@Example.com"), now=NOW)
 
         assert len(mail.outbox) == 1
         assert mail.outbox[0].to == ["ana@example.com"]
@@ -67,9 +74,10 @@ class TestRequestCode:
         assert code not in stored.code_hash
 
     def test_sends_the_code_by_sms_to_a_phone_on_file(self, ana: models.Customer) -> None:
-        portal_access.request_code(
-            destination=portal_access.parse_destination("+44 7911 123456"), now=NOW
-        )
+        with codes_delivered():
+            portal_access.request_code(
+                destination=portal_access.parse_destination("+44 7911 123456"), now=NOW
+            )
         folder = Path(settings.ENV.data_dir) / "sms"
         texts = [sms.text for sms in fake.stored_messages(folder) if sms.to == "+447911123456"]
         assert texts
@@ -77,7 +85,8 @@ class TestRequestCode:
         assert models.OneTimeCode.objects.get(customer=ana).channel == models.Channel.SMS
 
     def test_keeps_the_code_out_of_the_audit_log(self, ana: models.Customer) -> None:
-        portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
         code = code_from_latest_email()
         event = audit_models.AuditEvent.objects.get(event_type=events.EventType.PORTAL_CODE_SENT)
         assert event.subject_id == str(ana.pk)
@@ -85,14 +94,16 @@ class TestRequestCode:
         assert "ana@example.com" not in str(event.parameters)
 
     def test_sends_nothing_to_an_unknown_destination(self) -> None:
-        portal_access.request_code(destination=email_destination("nobody@example.com"), now=NOW)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("nobody@example.com"), now=NOW)
         assert mail.outbox == []
         assert not models.OneTimeCode.objects.filter(destination="nobody@example.com").exists()
 
     def test_treats_a_destination_shared_by_two_customers_as_unknown(self) -> None:
         portal_data.customer(name="One", email="family@example.com")
         portal_data.customer(name="Two", email="family@example.com")
-        portal_access.request_code(destination=email_destination("family@example.com"), now=NOW)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("family@example.com"), now=NOW)
         assert mail.outbox == []
         assert not models.OneTimeCode.objects.exists()
 
@@ -104,7 +115,8 @@ class TestRequestCode:
 
 class TestVerifyCode:
     def sent_code(self, address: str = "ana@example.com", now: datetime.datetime = NOW) -> str:
-        portal_access.request_code(destination=email_destination(address), now=now)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination(address), now=now)
         return code_from_latest_email()
 
     def test_signs_in_the_customer_with_the_right_code(self, ana: models.Customer) -> None:
@@ -175,7 +187,8 @@ class TestVerifyCode:
 
 
 def ask_for_code(client: Client, destination: str) -> str:
-    response = client.post(SIGN_IN, {"destination": destination})
+    with codes_delivered():
+        response = client.post(SIGN_IN, {"destination": destination})
     assert response.status_code == 302, response.content
     page = client.get(ENTER_CODE)
     return _visible_text(page.content.decode())
@@ -186,6 +199,223 @@ def _visible_text(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
 
 
+class SlowSender:
+    """A provider that takes its time (an SMTP server near its timeout, say)."""
+
+    sent: list[message.OutboundMessage] = []
+
+    def __init__(self, *, seconds: float = 0.0, release: threading.Event | None = None) -> None:
+        self.seconds = seconds
+        self.release = release
+
+    def send(self, outbound: message.OutboundMessage) -> message.SendResult:
+        if self.release is not None:
+            self.release.wait(timeout=5)
+        time.sleep(self.seconds)
+        SlowSender.sent.append(outbound)
+        return message.SendResult(provider_ref="slow")
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSendingInTheBackground:
+    def test_request_code_returns_before_the_provider_has_taken_the_message(
+        self, ana: models.Customer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        release = threading.Event()
+        monkeypatch.setattr(SlowSender, "sent", [])
+        monkeypatch.setattr(registry, "sender_for", lambda channel: SlowSender(release=release))
+        started = time.perf_counter()
+        portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
+        elapsed = time.perf_counter() - started
+        assert SlowSender.sent == []
+        release.set()
+        portal_access.wait_for_sends()
+        assert elapsed < 1.0
+        assert [sent.to for sent in SlowSender.sent] == ["ana@example.com"]
+
+    def test_closes_the_sending_threads_database_connections(
+        self, ana: models.Customer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        closed: list[str] = []
+        monkeypatch.setattr(
+            portal_access.connections,
+            "close_all",
+            lambda: closed.append(threading.current_thread().name),
+        )
+        portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
+        portal_access.wait_for_sends()
+        code_id = models.OneTimeCode.objects.get(customer=ana).pk
+        assert closed == [f"portal-code-{code_id}"]
+
+
+class TestSendingOnCommit:
+    def test_sends_nothing_when_the_transaction_rolls_back(self, ana: models.Customer) -> None:
+        class RolledBack(Exception):
+            pass
+
+        with codes_delivered(), contextlib.suppress(RolledBack), transaction.atomic():
+            portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
+            raise RolledBack
+        assert mail.outbox == []
+
+    def test_a_failed_send_is_logged_without_the_code(
+        self,
+        ana: models.Customer,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        refused: list[message.OutboundMessage] = []
+
+        class Refusing:
+            def send(self, outbound: message.OutboundMessage) -> message.SendResult:
+                refused.append(outbound)
+                raise message.SendFailed("SMTP: connection refused")
+
+        monkeypatch.setattr(registry, "sender_for", lambda channel: Refusing())
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
+        code = CODE.search(refused[0].body)
+        assert code is not None
+        assert "connection refused" in caplog.text
+        assert code.group(1) not in caplog.text
+        assert mail.outbox == []
+
+
+def lock_out(destination: str = "ana@example.com", *, now: datetime.datetime = NOW) -> None:
+    """Spend a customer's whole budget of wrong codes on two codes, five guesses each."""
+    for minutes in (0, 1):
+        at = now + datetime.timedelta(minutes=minutes)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination(destination), now=at)
+        code = code_from_latest_email()
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(portal_access.MAX_WRONG_TRIES):
+            with pytest.raises(portal_access.CodeRejected):
+                portal_access.verify_code(
+                    destination=email_destination(destination), code=wrong, now=at
+                )
+
+
+class TestCustomerLockOut:
+    def test_issues_no_code_once_ten_wrong_codes_were_tried(self, ana: models.Customer) -> None:
+        lock_out()
+        sent = len(mail.outbox)
+        later = NOW + datetime.timedelta(hours=1)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("ana@example.com"), now=later)
+            portal_access.request_code(
+                destination=portal_access.parse_destination("+447911123456"), now=later
+            )
+        assert len(mail.outbox) == sent
+        assert models.OneTimeCode.objects.filter(customer=ana).count() == 2
+
+    def test_accepts_no_code_once_ten_wrong_codes_were_tried(
+        self, ana: models.Customer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A code sent to the phone before guesses at the email used the budget up.
+        monkeypatch.setattr(SlowSender, "sent", [])
+        with monkeypatch.context() as texts, codes_delivered():
+            texts.setattr(registry, "sender_for", lambda channel: SlowSender())
+            portal_access.request_code(
+                destination=portal_access.parse_destination("+447911123456"), now=NOW
+            )
+        match = CODE.search(SlowSender.sent[0].body)
+        assert match is not None
+        lock_out()
+        with pytest.raises(portal_access.CodeRejected):
+            portal_access.verify_code(
+                destination=portal_access.parse_destination("+447911123456"),
+                code=match.group(1),
+                now=NOW + datetime.timedelta(minutes=3),
+            )
+
+    def test_records_the_lock_out_once_with_when_it_ends(self, ana: models.Customer) -> None:
+        lock_out()
+        locked = audit_models.AuditEvent.objects.get(
+            event_type=events.EventType.PORTAL_SIGN_IN_LOCKED
+        )
+        assert locked.subject_id == str(ana.pk)
+        assert locked.parameters["locked_until"] == (NOW + datetime.timedelta(hours=24)).isoformat()
+        assert "ana@example.com" not in str(locked.parameters)
+        assert portal_access.locked_until(customer_id=ana.pk, now=NOW) == NOW + datetime.timedelta(
+            hours=24
+        )
+
+    def test_nine_wrong_codes_do_not_lock_the_customer_out(self, ana: models.Customer) -> None:
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("ana@example.com"), now=NOW)
+        code = code_from_latest_email()
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        destination = email_destination("ana@example.com")
+        for _ in range(4):
+            with pytest.raises(portal_access.CodeRejected):
+                portal_access.verify_code(destination=destination, code=wrong, now=NOW)
+        assert portal_access.verify_code(destination=destination, code=code, now=NOW) == ana.pk
+        assert portal_access.locked_until(customer_id=ana.pk, now=NOW) is None
+
+    def test_the_lock_out_ends_when_the_window_has_passed(self, ana: models.Customer) -> None:
+        lock_out()
+        # The second code's five guesses leave the window 24 hours after it was issued.
+        after = NOW + datetime.timedelta(hours=24, minutes=1)
+        with codes_delivered():
+            portal_access.request_code(destination=email_destination("ana@example.com"), now=after)
+        code = code_from_latest_email()
+        assert (
+            portal_access.verify_code(
+                destination=email_destination("ana@example.com"), code=code, now=after
+            )
+            == ana.pk
+        )
+
+    def test_other_customers_wrong_codes_do_not_count(self, ana: models.Customer) -> None:
+        portal_data.customer(name="Bea", email="bea@example.com")
+        lock_out("bea@example.com")
+        assert portal_access.locked_until(customer_id=ana.pk, now=NOW) is None
+
+    def test_guesses_from_many_addresses_lock_the_customer_out(self, ana: models.Customer) -> None:
+        # Within every per-address limit: each address asks once and guesses at most five times.
+        for round_number in range(2):
+            client = Client(REMOTE_ADDR=f"10.5.0.{round_number}")
+            with codes_delivered():
+                client.post(SIGN_IN, {"destination": "ana@example.com"})
+            right = code_from_latest_email()
+            wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+            for _ in range(portal_access.MAX_WRONG_TRIES):
+                assert client.post(ENTER_CODE, {"code": wrong}).status_code == 400
+        sent = len(mail.outbox)
+
+        client = Client(REMOTE_ADDR="10.5.0.9")
+        with codes_delivered():
+            asked = client.post(SIGN_IN, {"destination": "ana@example.com"})
+        refused = client.post(ENTER_CODE, {"code": "123456"})
+
+        assert asked.status_code == 302
+        assert asked["Location"] == ENTER_CODE
+        assert len(mail.outbox) == sent
+        assert refused.status_code == 400
+        assert "try again later or call us on" in refused.text
+
+    def test_a_locked_out_customer_gets_the_wording_of_any_wrong_code(
+        self, ana: models.Customer
+    ) -> None:
+        wrong_code = Client(REMOTE_ADDR="10.6.0.1")
+        with codes_delivered():
+            wrong_code.post(SIGN_IN, {"destination": "zoe@example.com"})
+        ordinary = wrong_code.post(ENTER_CODE, {"code": "000000"})
+        lock_out(now=django_now())
+        locked = Client(REMOTE_ADDR="10.6.0.2")
+        locked.post(SIGN_IN, {"destination": "ana@example.com"})
+        refusal = locked.post(ENTER_CODE, {"code": "000000"})
+
+        def error(page: str) -> str:
+            found = re.search(r'id="id_code_error">(.*?)</div>', page, re.S)
+            assert found is not None
+            return found.group(1)
+
+        assert refusal.status_code == ordinary.status_code == 400
+        assert error(refusal.text) == error(ordinary.text)
+
+
 class TestNoEnumeration:
     def test_a_known_and_an_unknown_address_get_the_same_page(self, ana: models.Customer) -> None:
         known = ask_for_code(Client(), "ana@example.com")
@@ -193,10 +423,14 @@ class TestNoEnumeration:
         assert known.replace("ana@example.com", "X") == unknown.replace("zoe@example.com", "X")
         assert "If <strong>ana@example.com</strong> is on file" in known
 
-    def test_a_known_and_an_unknown_address_take_similar_time(
+    @pytest.mark.django_db(transaction=True)
+    def test_a_known_and_an_unknown_address_take_similar_time_with_a_slow_provider(
         self, ana: models.Customer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        # Committed for real, so the send starts on commit as in production.
         monkeypatch.setattr(views, "CODE_REQUEST_MIN_SECONDS", 0.25)
+        monkeypatch.setattr(SlowSender, "sent", [])
+        monkeypatch.setattr(registry, "sender_for", lambda channel: SlowSender(seconds=1.0))
 
         def timed(address: str) -> float:
             cache.clear()
@@ -208,6 +442,8 @@ class TestNoEnumeration:
         unknown = statistics.median(timed("zoe@example.com") for _ in range(3))
         assert abs(known - unknown) < 0.1
         assert min(known, unknown) >= 0.25
+        portal_access.wait_for_sends()
+        assert [sent.to for sent in SlowSender.sent] == ["ana@example.com"] * 3
 
     def test_a_wrong_code_gets_the_same_refusal_whether_or_not_the_address_is_known(
         self, ana: models.Customer
@@ -233,9 +469,14 @@ class TestRateLimits:
     def test_limits_codes_per_destination_to_three_in_fifteen_minutes(
         self, ana: models.Customer
     ) -> None:
-        for number in range(3):
-            Client(REMOTE_ADDR=f"10.1.0.{number}").post(SIGN_IN, {"destination": "ana@example.com"})
-        response = Client(REMOTE_ADDR="10.1.0.9").post(SIGN_IN, {"destination": "ana@example.com"})
+        with codes_delivered():
+            for number in range(3):
+                Client(REMOTE_ADDR=f"10.1.0.{number}").post(
+                    SIGN_IN, {"destination": "ana@example.com"}
+                )
+            response = Client(REMOTE_ADDR="10.1.0.9").post(
+                SIGN_IN, {"destination": "ana@example.com"}
+            )
         assert response.status_code == 429
         assert int(response["Retry-After"]) > 0
         assert len(mail.outbox) == 3
@@ -270,7 +511,8 @@ class TestRateLimits:
 
 class TestSession:
     def sign_in(self, client: Client, address: str = "ana@example.com") -> None:
-        client.post(SIGN_IN, {"destination": address})
+        with codes_delivered():
+            client.post(SIGN_IN, {"destination": address})
         response = client.post(ENTER_CODE, {"code": code_from_latest_email()})
         assert response.status_code == 302
         assert response["Location"] == "/portal/"
@@ -279,7 +521,8 @@ class TestSession:
         self, ana: models.Customer
     ) -> None:
         client = Client()
-        client.post(SIGN_IN, {"destination": "ana@example.com"})
+        with codes_delivered():
+            client.post(SIGN_IN, {"destination": "ana@example.com"})
         before = client.session.session_key
         client.post(ENTER_CODE, {"code": code_from_latest_email()})
         session = client.session
@@ -324,6 +567,7 @@ class TestSession:
 
     def test_the_sign_in_form_needs_a_csrf_token(self, ana: models.Customer) -> None:
         client = Client(enforce_csrf_checks=True)
-        response = client.post(SIGN_IN, {"destination": "ana@example.com"})
+        with codes_delivered():
+            response = client.post(SIGN_IN, {"destination": "ana@example.com"})
         assert response.status_code == 403
         assert mail.outbox == []

@@ -187,8 +187,16 @@ class TestPages:
         assert preview.text.count("£40.00") >= 3
         assert not models.RepaymentPlan.objects.filter(account=ana_account).exists()
 
+        assert 'name="expected_total" value="120.00"' in preview.text
+
         confirmed = client.post(
-            url, {"instalment_count": "3", "start_date": start.isoformat(), "step": "confirm"}
+            url,
+            {
+                "instalment_count": "3",
+                "start_date": start.isoformat(),
+                "expected_total": "120.00",
+                "step": "confirm",
+            },
         )
         assert confirmed.status_code == 302
         plan = models.RepaymentPlan.objects.get(account=ana_account)
@@ -196,6 +204,56 @@ class TestPages:
         assert plan.source == models.Source.PORTAL
         assert plan.created_by == f"customer:{ana.pk}"
         assert "Your plan is set up" in client.get(confirmed["Location"]).text
+        confirmation = models.ContactAttempt.objects.get(idempotency_key=f"plan:{plan.pk}")
+        assert (confirmation.template, confirmation.origin) == (
+            "plan_confirmation",
+            models.ContactOrigin.PORTAL,
+        )
+
+    def test_plan_is_not_agreed_when_the_arrears_changed_after_the_schedule_was_shown(
+        self, ana: models.Customer, ana_account: models.Account
+    ) -> None:
+        client = signed_in(ana)
+        start = timezone.localdate() + datetime.timedelta(days=3)
+        url = f"/portal/accounts/{ana_account.pk}/plan/"
+        chosen = {"instalment_count": "3", "start_date": start.isoformat()}
+        client.post(url, {**chosen, "step": "preview"})
+        # A payment of 30.00 arrives while the customer reads the 120.00 schedule.
+        models.Payment.objects.create(
+            external_ref="PAID-MEANWHILE",
+            account=ana_account,
+            amount_minor=3_000,
+            currency="GBP",
+            received_date=timezone.localdate(),
+            method=models.PaymentMethod.CARD,
+            created_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+
+        response = client.post(url, {**chosen, "expected_total": "120.00", "step": "confirm"})
+
+        assert response.status_code == 200
+        assert not models.RepaymentPlan.objects.filter(account=ana_account).exists()
+        assert "The amount overdue has changed" in response.text
+        assert "Check your plan" in response.text
+        assert response.text.count("£30.00") >= 3
+        assert 'name="expected_total" value="90.00"' in response.text
+
+        agreed = client.post(url, {**chosen, "expected_total": "90.00", "step": "confirm"})
+        assert agreed.status_code == 302
+        assert models.RepaymentPlan.objects.get(account=ana_account).total_minor == 9_000
+
+    def test_a_confirmation_without_the_total_shown_only_shows_the_schedule(
+        self, ana: models.Customer, ana_account: models.Account
+    ) -> None:
+        start = timezone.localdate() + datetime.timedelta(days=3)
+        response = signed_in(ana).post(
+            f"/portal/accounts/{ana_account.pk}/plan/",
+            {"instalment_count": "3", "start_date": start.isoformat(), "step": "confirm"},
+        )
+        assert response.status_code == 200
+        assert "Check your plan" in response.text
+        assert not models.RepaymentPlan.objects.filter(account=ana_account).exists()
 
     def test_plan_refusal_is_explained_kindly(self, ana: models.Customer) -> None:
         up_to_date = portal_data.account(
@@ -333,7 +391,8 @@ class TestSpanish:
 
         maria = portal_data.customer(name="María", email="maria@example.com", language="es")
         client = Client()
-        client.post("/portal/sign-in/?lang=en", {"destination": "maria@example.com"})
+        with portal_data.codes_delivered():
+            client.post("/portal/sign-in/?lang=en", {"destination": "maria@example.com"})
         code = re.search(r"\b([0-9]{6})\b", mail.outbox[-1].body)
         assert code is not None
         client.post("/portal/sign-in/code/", {"code": code.group(1)})

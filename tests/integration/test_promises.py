@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from accord.audit.models import AuditEvent
 from accord.domain.money import Money
 from accord.storage import models
-from accord.usecases import circumstances, promises
+from accord.usecases import circumstances, outbox, promises
 from tests.integration import workspace_data as data
 from tests.integration.workspace_data import NOW, TODAY
 
@@ -251,3 +253,42 @@ class TestTheConfirmation:
         assert not models.ContactAttempt.objects.filter(account=promise.account).exists()
         event = AuditEvent.objects.get(event_type="PROMISE_RECORDED")
         assert event.parameters["confirmation_id"] is None
+
+
+@pytest.fixture
+def announcements() -> Iterator[list[object]]:
+    """Collect the ``contacts_queued`` signals sent (the dispatch task's trigger)."""
+    heard: list[object] = []
+
+    def listen(sender: object, **kwargs: Any) -> None:
+        heard.append(sender)
+
+    outbox.contacts_queued.connect(listen)
+    yield heard
+    outbox.contacts_queued.disconnect(listen)
+
+
+class TestTheDispatcherIsTold:
+    def test_once_the_promise_and_its_confirmation_commit(
+        self,
+        account_in_arrears: models.Account,
+        announcements: list[object],
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=False) as on_commit:
+            take(account_in_arrears)
+            assert announcements == []  # nothing before the commit
+
+        for callback in on_commit:
+            callback()
+        assert len(announcements) == 1
+
+    def test_not_when_no_confirmation_was_queued(
+        self, announcements: list[object], django_capture_on_commit_callbacks: Any
+    ) -> None:
+        unreachable = data.customer(email=None, phone=None)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            take(data.account_in_arrears(unreachable))
+
+        assert announcements == []

@@ -7,17 +7,20 @@ import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from accord.audit import events, log
 from accord.audit import models as audit_models
+from accord.domain import compliance
 from accord.storage import models
-from accord.strategy import contact_filter
-from accord.usecases import strategy_run
+from accord.strategy import contact_filter, definition
+from accord.usecases import contact_policy, outbox, strategy_run
 
 # 15:00 in London: inside every customer's convenient hours, so allowed contacts go now.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -118,6 +121,33 @@ def contacts(target: models.Account) -> list[models.ContactAttempt]:
     return list(models.ContactAttempt.objects.filter(account=target).order_by("pk"))
 
 
+def audited(event_type: events.EventType) -> list[audit_models.AuditEvent]:
+    return list(audit_models.AuditEvent.objects.filter(event_type=event_type).order_by("pk"))
+
+
+def past_call(
+    owner: models.Customer,
+    *,
+    about: models.Account | None,
+    at: datetime,
+    status: str = models.ContactStatus.COMPLETED,
+) -> models.ContactAttempt:
+    """Record an outbound call an agent made (``about`` None: about no particular account)."""
+    return models.ContactAttempt.objects.create(
+        customer=owner,
+        account=about,
+        channel=models.Channel.CALL,
+        origin=models.ContactOrigin.AGENT,
+        direction=models.ContactDirection.OUTBOUND,
+        planned_at=at,
+        sent_at=at if status == models.ContactStatus.SENT else None,
+        status=status,
+        idempotency_key=f"call:{next(_serial)}",
+        created_at=at,
+        updated_at=at,
+    )
+
+
 class TestDecisions:
     def test_an_account_twelve_days_late_gets_a_late_notice_by_email_now(self) -> None:
         late = account(due=days_ago(12))
@@ -208,6 +238,36 @@ class TestDecisions:
         assert log.verify_chain() == []
 
 
+class TestDispatchAnnouncement:
+    @pytest.fixture
+    def announced(self) -> Any:
+        heard: list[object] = []
+
+        def listener(sender: object, **kwargs: Any) -> None:
+            heard.append(sender)
+
+        outbox.contacts_queued.connect(listener)
+        yield heard
+        outbox.contacts_queued.disconnect(listener)
+
+    def test_a_run_that_queued_contacts_announces_them_once_it_commits(
+        self, announced: list[object], django_capture_on_commit_callbacks: Any
+    ) -> None:
+        account(due=days_ago(12))
+        account(due=days_ago(45))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert run().contacts_planned == 2
+        assert announced == [None]
+
+    def test_a_run_that_queued_nothing_announces_nothing(
+        self, announced: list[object], django_capture_on_commit_callbacks: Any
+    ) -> None:
+        account(due=TODAY + timedelta(days=20))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert run().contacts_planned == 0
+        assert announced == []
+
+
 class TestIdempotency:
     def test_the_same_as_of_twice_creates_no_duplicate_decisions_or_contacts(self) -> None:
         late = account(due=days_ago(12))
@@ -267,6 +327,23 @@ class TestRefusals:
             event_type=events.EventType.STRATEGY_RUN_FAILED, subject_id=str(abandoned.pk)
         ).exists()
 
+    def test_a_run_dated_after_today_is_refused_and_writes_nothing(self) -> None:
+        account(due=days_ago(12))
+        with pytest.raises(strategy_run.RunFutureDated, match="after today"):
+            run(as_of=date(2030, 1, 1))
+        assert not models.StrategyRun.objects.exists()
+        assert not audit_models.AuditEvent.objects.exists()
+        assert run().status == models.RunStatus.COMPLETED
+
+    def test_a_run_dated_today_where_the_operator_is_is_not_future_dated(self) -> None:
+        # 15:00 UTC on the 25th is already the 26th in Auckland.
+        account(due=days_ago(12))
+        with timezone.override(ZoneInfo("Pacific/Auckland")):
+            result = run(as_of=TODAY + timedelta(days=1))
+            with pytest.raises(strategy_run.RunFutureDated):
+                run(as_of=TODAY + timedelta(days=2))
+        assert result.status == models.RunStatus.COMPLETED
+
     def test_an_invalid_strategy_file_is_refused_before_anything_starts(
         self, tmp_path: Any
     ) -> None:
@@ -289,6 +366,30 @@ class TestRefusals:
         assert "policy engine unavailable" in failed.error
         assert not models.Decision.objects.exists()
         assert run().status == models.RunStatus.COMPLETED
+
+    def test_a_failed_run_finishes_when_the_clock_says(self) -> None:
+        def exploding(candidates: pa.Table, *, now: datetime) -> pa.Table:
+            raise RuntimeError("policy engine unavailable")
+
+        account(due=days_ago(12))
+        with pytest.raises(RuntimeError):
+            run(prefilter=exploding, clock=lambda: NOW + timedelta(seconds=7))
+        assert models.StrategyRun.objects.get().finished_at == NOW + timedelta(seconds=7)
+
+
+class TestClock:
+    def test_finished_at_and_the_duration_come_from_the_clock_passed_in(self) -> None:
+        account(due=days_ago(12))
+        result = run(clock=lambda: NOW + timedelta(seconds=90, milliseconds=250))
+        assert result.started_at == NOW
+        assert result.finished_at == NOW + timedelta(seconds=90, milliseconds=250)
+        assert result.counts["duration_seconds"] == 90.25
+
+    def test_without_a_clock_the_run_is_recorded_as_finishing_when_it_started(self) -> None:
+        account(due=days_ago(12))
+        result = run()
+        assert result.finished_at == NOW
+        assert result.counts["duration_seconds"] == 0
 
 
 class TestCadence:
@@ -344,6 +445,35 @@ class TestContactPolicy:
         assert "REG_F_DISPUTE_PAUSE" in decision(disputed).reason_codes
         assert contacts(disputed) == []
 
+    def test_calls_about_no_account_count_against_every_account_of_the_customer(self) -> None:
+        owner = customer()
+        late = account(owner, due=days_ago(120))
+        other = account(owner, due=days_ago(150))
+        for hours in range(1, compliance.CALLS_PER_WINDOW + 1):
+            past_call(owner, about=None, at=NOW - timedelta(hours=hours))
+        run()
+        for capped in (late, other):
+            assert decision(capped).treatment == models.Treatment.CALL_TASK
+            assert "REG_F_CALL_FREQUENCY_7_IN_7" in decision(capped).reason_codes
+            [deferred] = contacts(capped)
+            assert deferred.planned_at > NOW
+            assert deferred.policy_reasons == ["REG_F_CALL_FREQUENCY_7_IN_7"]
+
+    def test_a_call_being_made_counts_towards_the_cap_as_the_policy_counts_it(self) -> None:
+        owner = customer()
+        late = account(owner, due=days_ago(120))
+        for hours in range(1, compliance.CALLS_PER_WINDOW):
+            past_call(owner, about=late, at=NOW - timedelta(hours=hours))
+        sending = models.ContactStatus.SENDING
+        past_call(owner, about=late, at=NOW - timedelta(minutes=5), status=sending)
+        policy = contact_policy.check_contact(
+            customer_id=owner.pk, account_ids=[late.pk], channel=models.Channel.CALL, now=NOW
+        )
+        assert not policy.allowed
+        run()
+        assert "REG_F_CALL_FREQUENCY_7_IN_7" in decision(late).reason_codes
+        assert contacts(late)[-1].planned_at > NOW
+
     def test_a_contact_at_night_is_planned_for_the_morning(self) -> None:
         late = account(due=days_ago(12))
         night = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
@@ -377,6 +507,21 @@ class TestPromises:
         assert kept.status == models.PromiseStatus.KEPT
         assert kept.resolved_at == NOW
         assert result.counts["promises"] == {"KEPT": 1, "BROKEN": 0}
+        [event] = audited(events.EventType.PROMISE_KEPT)
+        assert (event.subject_type, event.subject_id, event.actor) == (
+            "promise",
+            str(kept.pk),
+            ACTOR,
+        )
+        assert event.parameters == {
+            "account_id": target.pk,
+            "amount": "50.00",
+            "currency": "GBP",
+            "promised_date": days_ago(2).isoformat(),
+            "paid": "50.00",
+            "run_id": result.pk,
+        }
+        assert audited(events.EventType.PROMISE_BROKEN) == []
 
     def test_a_promise_short_by_its_date_is_broken_even_if_paid_later(self) -> None:
         target = account(due=days_ago(30))
@@ -384,9 +529,29 @@ class TestPromises:
         pay(target, 4_999, received=days_ago(3))
         pay(target, 1, received=days_ago(1))
         pay(target, 10_000, received=days_ago(20))  # before the promise was made
-        run()
+        result = run()
         broken.refresh_from_db()
         assert broken.status == models.PromiseStatus.BROKEN
+        [event] = audited(events.EventType.PROMISE_BROKEN)
+        assert event.subject_id == str(broken.pk)
+        assert (event.parameters["amount"], event.parameters["paid"]) == ("50.00", "49.99")
+        assert event.parameters["run_id"] == result.pk
+
+    def test_every_promise_judged_is_audited_once_in_an_unbroken_chain(self) -> None:
+        owed = [account(due=days_ago(30)) for _ in range(3)]
+        judged = [self.promise(target, amount_minor=1_000, promised=days_ago(1)) for target in owed]
+        pay(owed[0], 1_000, received=days_ago(1))
+        cancelled = self.promise(
+            account(due=days_ago(30)), amount_minor=1_000, promised=days_ago(1)
+        )
+        models.Promise.objects.filter(pk=cancelled.pk).update(status=models.PromiseStatus.CANCELLED)
+        run()
+        run(as_of=TODAY + timedelta(days=1), now=NOW + timedelta(days=1))
+        kept = audited(events.EventType.PROMISE_KEPT)
+        broken = audited(events.EventType.PROMISE_BROKEN)
+        assert [e.subject_id for e in kept] == [str(judged[0].pk)]
+        assert [e.subject_id for e in broken] == [str(judged[1].pk), str(judged[2].pk)]
+        assert log.verify_chain() == []
 
     def test_an_open_promise_not_yet_due_holds_collection_messages(self) -> None:
         target = account(due=days_ago(12))
@@ -397,6 +562,158 @@ class TestPromises:
         assert decision(target).treatment == models.Treatment.NONE
         assert "PROMISE_OPEN" in decision(target).reason_codes
         assert contacts(target) == []
+
+
+class TestPlans:
+    """Active plans are judged by the payments since they were agreed (grace: 5 days)."""
+
+    def plan(
+        self, target: models.Account, *, agreed: date, instalments: list[tuple[date, int]]
+    ) -> models.RepaymentPlan:
+        made = models.RepaymentPlan.objects.create(
+            account=target,
+            total_minor=sum(amount for _, amount in instalments),
+            currency="GBP",
+            instalment_count=len(instalments),
+            start_date=instalments[0][0],
+            status=models.PlanStatus.ACTIVE,
+            source=models.Source.PORTAL,
+            created_at=datetime.combine(agreed, datetime.min.time(), tzinfo=UTC)
+            + timedelta(hours=12),
+            created_by=ACTOR,
+        )
+        for sequence, (due, amount) in enumerate(instalments, start=1):
+            made.instalments.create(sequence=sequence, due_date=due, amount_minor=amount)
+        return made
+
+    def status(self, plan: models.RepaymentPlan) -> str:
+        plan.refresh_from_db()
+        return plan.status
+
+    def test_a_plan_behind_past_the_grace_days_breaks_and_stops_holding(self) -> None:
+        target = account(due=days_ago(60), amount_minor=10_000)
+        behind = self.plan(
+            target,
+            agreed=days_ago(40),
+            instalments=[(days_ago(30), 5_000), (days_ago(0), 5_000)],
+        )
+        pay(target, 4_000, received=days_ago(29))
+        pay(target, 5_000, received=days_ago(41))  # before the plan: does not count
+        result = run()
+        assert self.status(behind) == models.PlanStatus.BROKEN
+        assert result.counts["plans"] == {"COMPLETED": 0, "BROKEN": 1}
+        made = decision(target)
+        assert made.treatment == models.Treatment.PROMISE_REQUEST
+        assert "PLAN_ACTIVE" not in made.reason_codes
+        assert len(contacts(target)) == 1
+        [event] = audited(events.EventType.PLAN_BROKEN)
+        assert (event.subject_type, event.subject_id) == ("repayment_plan", str(behind.pk))
+        assert event.parameters == {
+            "account_id": target.pk,
+            "currency": "GBP",
+            "start_date": days_ago(30).isoformat(),
+            "instalment_count": 2,
+            "scheduled": "100.00",
+            "due": "50.00",
+            "paid": "40.00",
+            "run_id": result.pk,
+        }
+        assert log.verify_chain() == []
+
+    def test_a_missed_instalment_within_the_grace_days_keeps_the_plan_and_its_hold(
+        self,
+    ) -> None:
+        target = account(due=days_ago(60))
+        late_but_in_grace = self.plan(
+            target, agreed=days_ago(20), instalments=[(days_ago(5), 5_000), (TODAY, 5_000)]
+        )
+        run()
+        assert self.status(late_but_in_grace) == models.PlanStatus.ACTIVE
+        assert decision(target).treatment == models.Treatment.NONE
+        assert "PLAN_ACTIVE" in decision(target).reason_codes
+        tomorrow = TODAY + timedelta(days=1)
+        run(as_of=tomorrow, now=NOW + timedelta(days=1))
+        assert self.status(late_but_in_grace) == models.PlanStatus.BROKEN
+        assert "PLAN_ACTIVE" not in decision(target, tomorrow).reason_codes
+
+    def test_a_plan_paid_up_to_date_stays_active(self) -> None:
+        target = account(due=days_ago(60))
+        on_track = self.plan(
+            target,
+            agreed=days_ago(40),
+            instalments=[(days_ago(30), 5_000), (TODAY + timedelta(days=1), 5_000)],
+        )
+        pay(target, 5_000, received=days_ago(31))
+        result = run()
+        assert self.status(on_track) == models.PlanStatus.ACTIVE
+        assert result.counts["plans"] == {"COMPLETED": 0, "BROKEN": 0}
+        assert "PLAN_ACTIVE" in decision(target).reason_codes
+        assert audited(events.EventType.PLAN_BROKEN) == []
+
+    def test_a_plan_whose_instalments_are_all_paid_is_completed(self) -> None:
+        target = account(due=days_ago(60))
+        paid_off = self.plan(
+            target,
+            agreed=days_ago(40),
+            instalments=[(days_ago(30), 5_000), (TODAY + timedelta(days=20), 5_000)],
+        )
+        pay(target, 5_000, received=days_ago(40))
+        pay(target, 5_000, received=days_ago(2))
+        result = run()
+        assert self.status(paid_off) == models.PlanStatus.COMPLETED
+        assert result.counts["plans"] == {"COMPLETED": 1, "BROKEN": 0}
+        [event] = audited(events.EventType.PLAN_COMPLETED)
+        assert event.subject_id == str(paid_off.pk)
+        assert event.parameters["paid"] == "100.00"
+
+    def test_the_grace_is_a_strategy_setting(self, tmp_path: Any) -> None:
+        document = definition.DEFAULT_PATH.read_text().replace(
+            "plan_grace_days: 5", "plan_grace_days: 0"
+        )
+        strict = tmp_path / "strict.yaml"
+        strict.write_text(document)
+        target = account(due=days_ago(60))
+        missed_yesterday = self.plan(
+            target, agreed=days_ago(20), instalments=[(days_ago(1), 5_000), (TODAY, 5_000)]
+        )
+        run(strategy_path=strict)
+        assert self.status(missed_yesterday) == models.PlanStatus.BROKEN
+
+    def test_a_plan_cancelled_elsewhere_is_left_alone(self) -> None:
+        target = account(due=days_ago(60))
+        cancelled = self.plan(target, agreed=days_ago(40), instalments=[(days_ago(30), 5_000)])
+        models.RepaymentPlan.objects.filter(pk=cancelled.pk).update(
+            status=models.PlanStatus.CANCELLED
+        )
+        run()
+        assert self.status(cancelled) == models.PlanStatus.CANCELLED
+        assert audited(events.EventType.PLAN_BROKEN) == []
+
+
+class TestStoredValues:
+    """``strategy`` imports no Django: its enumerations must match the stored choices."""
+
+    @pytest.mark.parametrize(
+        ("mirror", "stored"),
+        [
+            (definition.Treatment, models.Treatment),
+            (definition.AccountStatus, models.AccountStatus),
+            (definition.ContactPointKind, models.ContactPointKind),
+            (definition.ContactStatus, models.ContactStatus),
+            (definition.PromiseStatus, models.PromiseStatus),
+            (definition.PlanStatus, models.PlanStatus),
+            (compliance.Direction, models.ContactDirection),
+        ],
+    )
+    def test_each_enumeration_has_exactly_the_stored_values(self, mirror: Any, stored: Any) -> None:
+        assert [member.value for member in mirror] == list(stored.values)
+
+    def test_every_strategy_channel_is_a_stored_channel(self) -> None:
+        assert {channel.value for channel in definition.Channel} <= set(models.Channel.values)
+
+    def test_the_run_and_the_contact_policy_count_the_same_contact_statuses(self) -> None:
+        assert contact_policy.COUNTED_STATUSES is definition.COUNTED_STATUSES
+        assert set(definition.COUNTED_STATUSES) <= set(models.ContactStatus.values)
 
 
 class TestCommand:
@@ -417,6 +734,24 @@ class TestCommand:
             call_command("run", "--as-of", days_ago(1).isoformat(), "--json", stdout=out)
         assert exited.value.code == 2
         assert json.loads(out.getvalue())["status"] == "REFUSED"
+
+    def test_a_future_as_of_date_is_refused_with_status_two(self) -> None:
+        out = io.StringIO()
+        with pytest.raises(SystemExit) as exited:
+            call_command("run", "--as-of", "2030-01-01", "--json", stdout=out)
+        assert exited.value.code == 2
+        refused = json.loads(out.getvalue())
+        assert refused["status"] == "REFUSED"
+        assert "after today" in refused["reason"]
+        assert not models.StrategyRun.objects.exists()
+
+    def test_the_command_records_when_the_run_finished(self) -> None:
+        account(due=days_ago(12))
+        out = io.StringIO()
+        call_command("run", "--json", stdout=out)
+        summary = json.loads(out.getvalue())
+        started = datetime.fromisoformat(summary["started_at"])
+        assert datetime.fromisoformat(summary["finished_at"]) > started
 
     def test_a_malformed_date_is_refused(self) -> None:
         err = io.StringIO()

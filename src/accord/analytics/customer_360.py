@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,44 +20,75 @@ from typing import Any
 from django.db.models import OuterRef, Prefetch, Subquery, TextChoices
 
 from accord.analytics import account_state, work_queue
+from accord.domain.arrears import DelinquencyStage
+from accord.domain.compliance import RuleCode
 from accord.domain.money import Money
 from accord.storage import models
 
 MAX_PAYMENTS = 24
 MAX_CONTACTS = 60
 MAX_PROMISES = 20
+# How the customer 360 names a call an agent started and has not yet recorded.
+CALL_IN_PROGRESS = "In progress"
 
-# Reason codes the strategy run writes, in words an agent reads at a glance. Codes not
-# listed are shown as written (with underscores as spaces).
+# Reason codes the strategy run writes (docs/strategy.md) and the contact policy's rule IDs
+# (accord.domain.compliance.RuleCode), in words an agent reads at a glance. Codes that
+# carry a number or a status (DPD_<n>, DUE_IN_<n>, ACCOUNT_<status>, STAGE_<stage>) are
+# worded by reason_label; anything else unknown is shown as written.
+STAGE_REASON_LABELS: dict[str, str] = {
+    DelinquencyStage.PRE_DUE: "Payment falls due soon",
+    DelinquencyStage.CURRENT: "Up to date",
+    DelinquencyStage.EARLY: "Early arrears",
+    DelinquencyStage.MID: "Mid-stage arrears",
+    DelinquencyStage.LATE: "Late-stage arrears",
+    DelinquencyStage.RECOVERY: "Recovery stage",
+}
+
+POLICY_REASON_LABELS: dict[str, str] = {
+    RuleCode.INCONVENIENT_TIME: "Outside 08:00-21:00 local time",
+    RuleCode.CONSUMER_DESIGNATED_TIME: "Outside the customer's contact hours",
+    RuleCode.CALL_FREQUENCY_7_IN_7: "Seven calls in seven days already",
+    RuleCode.ELECTRONIC_OPT_OUT: "Opted out of this channel",
+    RuleCode.REFUSED_MEDIUM: "Asked not to be contacted this way",
+    RuleCode.CEASE_COMMUNICATION: "Asked us to stop contacting them",
+    RuleCode.DISPUTE_PAUSE: "Debt under unverified dispute",
+}
+
 REASON_LABELS: dict[str, str] = {
-    "PRE_DUE": "Payment falls due soon",
-    "CURRENT": "Up to date",
-    "EARLY": "Early arrears",
-    "MID": "Mid-stage arrears",
-    "LATE": "Late-stage arrears",
-    "RECOVERY": "Recovery stage",
+    **{f"STAGE_{stage}": label for stage, label in STAGE_REASON_LABELS.items()},
     "PROMISE_OPEN": "A promise to pay is open",
     "PLAN_ACTIVE": "A repayment plan is active",
-    "NO_ARREARS": "Nothing overdue",
-    "RECENTLY_CONTACTED": "Contacted recently with the same message",
+    "CADENCE_WAIT": "Same message sent recently, so not repeated yet",
     "NO_CONTACT_POINT": "No address or number for the channel",
-    "REG_F_INCONVENIENT_TIME": "Outside 08:00-21:00 local time",
-    "REG_F_CONSUMER_DESIGNATED_TIME": "Outside the customer's contact hours",
-    "REG_F_CALL_FREQUENCY_7_IN_7": "Seven calls in seven days already",
-    "REG_F_ELECTRONIC_OPT_OUT": "Opted out of this channel",
-    "REG_F_REFUSED_MEDIUM": "Asked not to be contacted this way",
-    "REG_F_CEASE_COMMUNICATION": "Asked us to stop contacting them",
-    "REG_F_DISPUTE_PAUSE": "Debt under unverified dispute",
+    "POLICY_BLOCKED": "Blocked by the contact policy: nothing queued",
+    "POLICY_DEFERRED": "Held until the contact policy allows it",
+    **POLICY_REASON_LABELS,
 }
+
+_DAYS_PAST_DUE = re.compile(r"DPD_(\d+)")
+_DUE_IN = re.compile(r"DUE_IN_(\d+)")
 
 
 def reason_label(code: str) -> str:
-    """Return the words an agent reads for a reason code."""
+    """Return the words an agent reads for a reason code, e.g. ``387 days past due``."""
     if code in REASON_LABELS:
         return REASON_LABELS[code]
-    if code.startswith("STAGE_") and code.removeprefix("STAGE_") in REASON_LABELS:
-        return REASON_LABELS[code.removeprefix("STAGE_")]
+    if match := _DAYS_PAST_DUE.fullmatch(code):
+        days = int(match[1])
+        return "Not past due" if days == 0 else f"{_days(days)} past due"
+    if match := _DUE_IN.fullmatch(code):
+        days = int(match[1])
+        return {0: "Due today", 1: "Due tomorrow"}.get(days, f"Due in {_days(days)}")
+    if code.startswith("ACCOUNT_"):
+        status = _label(models.AccountStatus, code.removeprefix("ACCOUNT_"))
+        return f"Account {status.lower()}: no treatment"
+    if code.startswith("STAGE_"):
+        return f"{work_queue.stage_label(code.removeprefix('STAGE_'))} stage"
     return code.replace("_", " ").capitalize()
+
+
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count:,} days"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -133,6 +165,7 @@ class ContactView:
 
     id: int
     at: datetime.datetime
+    account_id: int | None
     account_ref: str
     channel: str
     channel_label: str
@@ -234,6 +267,7 @@ class Customer360:
     accounts: tuple[AccountView, ...]
     payments: tuple[PaymentView, ...]
     contacts: tuple[ContactView, ...]
+    calls_in_progress: tuple[ContactView, ...]
     promises: tuple[PromiseView, ...]
     plans: tuple[PlanView, ...]
     vulnerabilities: tuple[VulnerabilityView, ...]
@@ -331,6 +365,7 @@ def customer_360(
         accounts=accounts,
         payments=_payments(customer, refs),
         contacts=_contacts(customer, refs),
+        calls_in_progress=_calls_in_progress(customer, refs),
         promises=_promises(customer, refs),
         plans=_plans(customer, refs),
         vulnerabilities=_vulnerabilities(customer),
@@ -452,30 +487,46 @@ def _payments(customer: models.Customer, refs: dict[int, str]) -> tuple[PaymentV
 
 def _contacts(customer: models.Customer, refs: dict[int, str]) -> tuple[ContactView, ...]:
     rows = customer.contacts.order_by("-planned_at", "-pk")[:MAX_CONTACTS]
-    return tuple(
-        ContactView(
-            id=row.pk,
-            at=row.sent_at or row.planned_at,
-            account_ref=refs.get(row.account_id, "") if row.account_id else "",
-            channel=row.channel,
-            channel_label=_label(models.Channel, row.channel),
-            direction=row.direction,
-            direction_label=_label(models.ContactDirection, row.direction),
-            origin_label=_label(models.ContactOrigin, row.origin),
-            status=row.status,
-            status_label=_label(models.ContactStatus, row.status),
-            template=row.template,
-            subject=row.subject,
-            body=row.body,
-            destination=row.destination,
-            outcome=row.outcome,
-            outcome_label=_label(models.CallOutcome, row.outcome) if row.outcome else "",
-            agent=row.agent,
-            notes=row.notes,
-            failure_reason=row.failure_reason,
-            policy_reasons=_labelled(row.policy_reasons or []),
-        )
-        for row in rows
+    return tuple(_contact(row, refs) for row in rows)
+
+
+def _calls_in_progress(customer: models.Customer, refs: dict[int, str]) -> tuple[ContactView, ...]:
+    rows = customer.contacts.filter(
+        channel=models.Channel.CALL, status=models.ContactStatus.SENDING
+    ).order_by("-sent_at", "-pk")
+    return tuple(_contact(row, refs) for row in rows)
+
+
+def _contact_status_label(row: models.ContactAttempt) -> str:
+    # A call being SENDING means an agent started it and has not recorded its outcome.
+    if row.channel == models.Channel.CALL and row.status == models.ContactStatus.SENDING:
+        return CALL_IN_PROGRESS
+    return _label(models.ContactStatus, row.status)
+
+
+def _contact(row: models.ContactAttempt, refs: dict[int, str]) -> ContactView:
+    return ContactView(
+        id=row.pk,
+        at=row.sent_at or row.planned_at,
+        account_id=row.account_id,
+        account_ref=refs.get(row.account_id, "") if row.account_id else "",
+        channel=row.channel,
+        channel_label=_label(models.Channel, row.channel),
+        direction=row.direction,
+        direction_label=_label(models.ContactDirection, row.direction),
+        origin_label=_label(models.ContactOrigin, row.origin),
+        status=row.status,
+        status_label=_contact_status_label(row),
+        template=row.template,
+        subject=row.subject,
+        body=row.body,
+        destination=row.destination,
+        outcome=row.outcome,
+        outcome_label=_label(models.CallOutcome, row.outcome) if row.outcome else "",
+        agent=row.agent,
+        notes=row.notes,
+        failure_reason=row.failure_reason,
+        policy_reasons=_labelled(row.policy_reasons or []),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,6 +114,63 @@ def record(
         latest_hash=digest, length=head.length + 1
     )
     return event
+
+
+def record_each(
+    *,
+    actor: str,
+    event_type: events.EventType,
+    subject_type: str,
+    subjects: Sequence[tuple[str | int, Mapping[str, Any]]],
+    now: datetime,
+) -> int:
+    """Append one event per ``(subject_id, parameters)`` in order, inside the caller's transaction.
+
+    The events chain exactly as :func:`record` would chain them one by one; the chain's
+    head is locked and moved once and the rows are inserted in bulk (a batch job's
+    per-subject events). Returns how many were written. Raises what :func:`record` raises.
+    """
+    if not connection.in_atomic_block:
+        raise NotInTransaction("audit.record_each must be called inside transaction.atomic()")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise NaiveTimestamp("audit events need a timezone-aware time")
+    if not subjects:
+        return 0
+    head = _locked_head()
+    occurred_at = now.astimezone(UTC)
+    previous = head.latest_hash
+    rows: list[models.AuditEvent] = []
+    for subject_id, parameters in subjects:
+        params = _normalise(parameters)
+        digest = hashlib.sha256(
+            _canonical(
+                previous_hash=previous,
+                occurred_at=occurred_at,
+                actor=actor,
+                event_type=event_type.value,
+                subject_type=subject_type,
+                subject_id=str(subject_id),
+                parameters=params,
+            ).encode()
+        ).hexdigest()
+        rows.append(
+            models.AuditEvent(
+                occurred_at=occurred_at,
+                actor=actor,
+                event_type=event_type.value,
+                subject_type=subject_type,
+                subject_id=str(subject_id),
+                parameters=params,
+                previous_hash=previous,
+                hash=digest,
+            )
+        )
+        previous = digest
+    models.AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    models.AuditChainHead.objects.filter(pk=head.pk).update(
+        latest_hash=previous, length=head.length + len(rows)
+    )
+    return len(rows)
 
 
 def _locked_head() -> models.AuditChainHead:

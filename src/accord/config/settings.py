@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "accord.audit.apps.AuditConfig",
     "accord.web.apps.WebConfig",
     "accord.cli.apps.CliConfig",
+    "accord.jobs.apps.JobsConfig",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +157,7 @@ EMAIL_HOST_PASSWORD = ENV.smtp_password
 EMAIL_USE_TLS = ENV.smtp_tls
 DEFAULT_FROM_EMAIL = ENV.email_from
 
-# Background jobs (ADR 0005): django.tasks with the database backend; `accord worker`
+# Background jobs (ADR 0005): django.tasks with the database backend; `accord db_worker`
 # runs them. Each task calls one idempotent use case.
 TASKS = {
     "default": {

@@ -236,28 +236,52 @@ def unverified_disputes() -> pa.Table:
     )
 
 
-def holds(*, as_of: datetime.date) -> pa.Table:
-    """Return accounts with an open promise not yet due, or an active repayment plan."""
+def promise_holds(*, as_of: datetime.date) -> pa.Table:
+    """Return the accounts with an open promise not yet due on ``as_of``."""
     return fetch(
-        f"SELECT account_id, 'PROMISE_OPEN' FROM {t(models.Promise)} "
-        "WHERE status = %s AND promised_date >= %s "
-        f"UNION SELECT account_id, 'PLAN_ACTIVE' FROM {t(models.RepaymentPlan)} WHERE status = %s",
-        [models.PromiseStatus.OPEN, as_of.isoformat(), models.PlanStatus.ACTIVE],
-        {"account_id": Kind.INT, "hold": Kind.TEXT},
+        f"SELECT DISTINCT account_id FROM {t(models.Promise)} "
+        "WHERE status = %s AND promised_date >= %s",
+        [models.PromiseStatus.OPEN, as_of.isoformat()],
+        {"account_id": Kind.INT},
+    )
+
+
+def active_plans() -> pa.Table:
+    """Return the active repayment plans: id, account and when each was agreed."""
+    return fetch(
+        f"SELECT id, account_id, created_at FROM {t(models.RepaymentPlan)} WHERE status = %s",
+        [models.PlanStatus.ACTIVE],
+        {"plan_id": Kind.INT, "account_id": Kind.INT, "created_at": Kind.TIMESTAMP},
+    )
+
+
+def plan_instalments() -> pa.Table:
+    """Return the instalments of the active repayment plans: plan, due date and amount."""
+    return fetch(
+        f"SELECT i.plan_id, {as_text('i.due_date')}, i.amount_minor "
+        f"FROM {t(models.PlanInstalment)} i JOIN {t(models.RepaymentPlan)} p ON p.id = i.plan_id "
+        "WHERE p.status = %s",
+        [models.PlanStatus.ACTIVE],
+        {"plan_id": Kind.INT, "due_date": Kind.DATE, "amount_minor": Kind.INT},
     )
 
 
 def contact_history(*, since: datetime.datetime) -> pa.Table:
-    """Return the contact attempts about an account planned or sent since ``since``."""
+    """Return the contact attempts planned or sent since ``since``.
+
+    ``account_id`` is null for a contact about no particular account: the strategy counts
+    such a call against every account of the customer.
+    """
     return fetch(
-        "SELECT account_id, template, channel, status, direction, "
+        "SELECT account_id, customer_id, template, channel, status, direction, "
         "CASE WHEN connected IS NULL THEN NULL WHEN connected THEN 1 ELSE 0 END, "
         "planned_at, sent_at "
         f"FROM {t(models.ContactAttempt)} "
-        "WHERE account_id IS NOT NULL AND (planned_at >= %s OR sent_at >= %s)",
+        "WHERE planned_at >= %s OR sent_at >= %s",
         [since, since],
         {
             "account_id": Kind.INT,
+            "customer_id": Kind.INT,
             "template": Kind.TEXT,
             "channel": Kind.TEXT,
             "status": Kind.TEXT,
@@ -281,13 +305,15 @@ def decided_accounts(*, as_of: datetime.date) -> pa.Table:
 def promises_due(*, as_of: datetime.date) -> pa.Table:
     """Return the open promises whose promised date is before ``as_of``."""
     return fetch(
-        f"SELECT id, account_id, amount_minor, created_at, {as_text('promised_date')} "
+        f"SELECT id, account_id, amount_minor, currency, created_at, "
+        f"{as_text('promised_date')} "
         f"FROM {t(models.Promise)} WHERE status = %s AND promised_date < %s",
         [models.PromiseStatus.OPEN, as_of.isoformat()],
         {
             "promise_id": Kind.INT,
             "account_id": Kind.INT,
             "amount_minor": Kind.INT,
+            "currency": Kind.TEXT,
             "created_at": Kind.TIMESTAMP,
             "promised_date": Kind.DATE,
         },

@@ -29,11 +29,13 @@ _TOP_KEYS = frozenset(
         "bucket_edges",
         "hold_while_promise_open",
         "hold_while_plan_active",
+        "plan_grace_days",
         "treatments",
     }
 )
 _RULE_KEYS = frozenset({"treatment", "stages", "template", "channels", "every_days"})
 _STAGE_KEYS = frozenset({"pre_due_days", "early_max", "mid_max", "late_max"})
+DEFAULT_PLAN_GRACE_DAYS = 5
 
 
 class Treatment(enum.StrEnum):
@@ -56,6 +58,84 @@ class Channel(enum.StrEnum):
 
 
 WRITTEN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.LETTER)
+
+
+# The stored values the engine reads and writes. ``strategy`` imports no Django, so these
+# mirror the storage choices of the same names; an integration test holds them equal.
+
+
+class AccountStatus(enum.StrEnum):
+    """Name an account's status; only OPEN accounts are treated."""
+
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+    CHARGED_OFF = "CHARGED_OFF"
+    SETTLED = "SETTLED"
+
+
+class ContactPointKind(enum.StrEnum):
+    """Name a kind of contact point."""
+
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+
+
+class ContactStatus(enum.StrEnum):
+    """Name a contact attempt's status in the outbox and the contact history."""
+
+    PLANNED = "PLANNED"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    BLOCKED = "BLOCKED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+
+
+# Attempts that happened or may be happening: they count towards the call cap (the
+# contact policy reads the same tuple). Planned, failed, blocked and cancelled ones were
+# never made.
+COUNTED_STATUSES = (ContactStatus.SENT, ContactStatus.COMPLETED, ContactStatus.SENDING)
+# A contact with the same template in one of these states starts the cadence clock.
+CADENCE_STATUSES = (ContactStatus.PLANNED, *COUNTED_STATUSES)
+
+
+class PromiseStatus(enum.StrEnum):
+    """Name a promise's status; a run settles OPEN promises as KEPT or BROKEN."""
+
+    OPEN = "OPEN"
+    KEPT = "KEPT"
+    BROKEN = "BROKEN"
+    CANCELLED = "CANCELLED"
+
+
+class PlanStatus(enum.StrEnum):
+    """Name a repayment plan's status; a run settles ACTIVE plans as COMPLETED or BROKEN."""
+
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    BROKEN = "BROKEN"
+    CANCELLED = "CANCELLED"
+
+
+class ReasonCode(enum.StrEnum):
+    """Name the fixed reason codes a decision may carry (docs/strategy.md)."""
+
+    PROMISE_OPEN = "PROMISE_OPEN"
+    PLAN_ACTIVE = "PLAN_ACTIVE"
+    CADENCE_WAIT = "CADENCE_WAIT"
+    NO_CONTACT_POINT = "NO_CONTACT_POINT"
+    POLICY_BLOCKED = "POLICY_BLOCKED"
+    POLICY_DEFERRED = "POLICY_DEFERRED"
+
+
+class ReasonPrefix(enum.StrEnum):
+    """Name the reason codes that carry a value after their prefix (``DPD_12``)."""
+
+    STAGE = "STAGE_"
+    DPD = "DPD_"
+    DUE_IN = "DUE_IN_"
+    ACCOUNT = "ACCOUNT_"
 
 
 class InvalidStrategy(ValueError):
@@ -84,6 +164,7 @@ class Strategy:
     buckets: arrears.BucketScheme
     hold_while_promise_open: bool
     hold_while_plan_active: bool
+    plan_grace_days: int
     rules: tuple[TreatmentRule, ...]
 
     @property
@@ -136,6 +217,11 @@ def parse(data: object, *, source: str = "strategy") -> Strategy:
         buckets=buckets,
         hold_while_promise_open=_flag(top, "hold_while_promise_open", where=source),
         hold_while_plan_active=_flag(top, "hold_while_plan_active", where=source),
+        plan_grace_days=_whole(
+            top.get("plan_grace_days", DEFAULT_PLAN_GRACE_DAYS),
+            where=f"{source}: plan_grace_days",
+            minimum=0,
+        ),
         rules=rules,
     )
 

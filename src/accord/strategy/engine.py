@@ -26,14 +26,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.expr import types as ir
 
+from accord.domain.arrears import DelinquencyStage
 from accord.strategy import contact_filter, definition, delinquency
+from accord.strategy.definition import (
+    AccountStatus,
+    Channel,
+    ContactPointKind,
+    ReasonCode,
+    ReasonPrefix,
+)
 
 Prefilter = Callable[..., pa.Table]
 
-# A contact with the same template in one of these states starts the cadence clock.
-CADENCE_STATUSES = ("PLANNED", "SENDING", "SENT", "COMPLETED")
-OPEN_STATUS = "OPEN"
-KIND_EMAIL, KIND_PHONE = "EMAIL", "PHONE"
+# What the counts call a decision without a channel.
+NO_CHANNEL = definition.Treatment.NONE.value
 # Contact history older than this (plus the longest cadence) cannot matter to a run.
 HISTORY_DAYS = 8
 
@@ -61,9 +67,11 @@ CEASE_SCHEMA = pa.schema([("customer_id", pa.int64())])
 DISPUTES_SCHEMA = pa.schema([("account_id", pa.int64())])
 HOLDS_SCHEMA = pa.schema([("account_id", pa.int64()), ("hold", pa.string())])
 DECIDED_SCHEMA = pa.schema([("account_id", pa.int64())])
+# ``account_id`` is null for a contact about no particular account (a customer-level call).
 HISTORY_SCHEMA = pa.schema(
     [
         ("account_id", pa.int64()),
+        ("customer_id", pa.int64()),
         ("template", pa.string()),
         ("channel", pa.string()),
         ("status", pa.string()),
@@ -128,6 +136,29 @@ class Outcome:
     outbox: pa.Table
     contacts_blocked: int
     counts: dict[str, dict[str, int]]
+
+
+def idempotency_prefix(as_of: datetime.date) -> str:
+    """Return how every outbox key of a run as of ``as_of`` starts (``strategy:<as-of>:``)."""
+    return f"strategy:{as_of.isoformat()}:"
+
+
+def holds(
+    *,
+    promise_accounts: pa.Array | pa.ChunkedArray,
+    plan_accounts: pa.Array | pa.ChunkedArray,
+) -> pa.Table:
+    """Return the ``HOLDS_SCHEMA`` rows for accounts with an open promise or an active plan."""
+    parts = [
+        pa.table(
+            {"account_id": accounts, "hold": pa.repeat(pa.scalar(code.value), len(accounts))}
+        ).cast(HOLDS_SCHEMA)
+        for accounts, code in (
+            (promise_accounts, ReasonCode.PROMISE_OPEN),
+            (plan_accounts, ReasonCode.PLAN_ACTIVE),
+        )
+    ]
+    return pa.concat_tables(parts)
 
 
 def _t(data: pa.Table, schema: pa.Schema) -> ir.Table:
@@ -213,7 +244,7 @@ def decide(
         else_=ibis.null("int64"),
     )
     accounts = accounts.mutate(rule_index=rule_index)
-    is_open = accounts.status == OPEN_STATUS
+    is_open = accounts.status == AccountStatus.OPEN.value
     held_promise = accounts.promise_open & ibis.literal(strategy.hold_while_promise_open)
     held_plan = accounts.plan_active & ibis.literal(strategy.hold_while_plan_active)
     treated = is_open & accounts.rule_index.notnull() & ~held_promise & ~held_plan
@@ -254,7 +285,7 @@ def decide(
     )
 
     history = _t(_naive_utc(inputs.history, ("planned_at", "sent_at")), HISTORY_SCHEMA)
-    counted = history.filter(history.status.isin(CADENCE_STATUSES))
+    counted = history.filter(history.status.isin([s.value for s in definition.CADENCE_STATUSES]))
     latest = counted.group_by(["account_id", "template"]).aggregate(
         latest_contact=ibis.coalesce(counted.sent_at, counted.planned_at).date().max()
     )
@@ -279,19 +310,27 @@ def decide(
             else_=False,
         ),
         destination=ibis.cases(
-            (accounts.channel == definition.Channel.EMAIL.value, accounts.email),
-            (accounts.channel.isin(["SMS", "CALL"]), accounts.phone),
+            (accounts.channel == Channel.EMAIL.value, accounts.email),
+            (accounts.channel.isin([Channel.SMS.value, Channel.CALL.value]), accounts.phone),
             else_="",
         ).fill_null(""),
         reason_codes=_text_array(
-            "STAGE_" + stage,
-            "DPD_" + accounts.days_past_due.cast("string"),
-            _when(stage == "PRE_DUE", "DUE_IN_" + accounts.days_until_next_due.cast("string")),
-            _when(~is_open, "ACCOUNT_" + accounts.status),
-            _when(is_open & accounts.rule_index.notnull() & held_promise, "PROMISE_OPEN"),
-            _when(is_open & accounts.rule_index.notnull() & held_plan, "PLAN_ACTIVE"),
-            _when(cadence_wait, "CADENCE_WAIT"),
-            _when(no_contact_point, "NO_CONTACT_POINT"),
+            ReasonPrefix.STAGE.value + stage,
+            ReasonPrefix.DPD.value + accounts.days_past_due.cast("string"),
+            _when(
+                stage == DelinquencyStage.PRE_DUE.value,
+                ReasonPrefix.DUE_IN.value + accounts.days_until_next_due.cast("string"),
+            ),
+            _when(~is_open, ReasonPrefix.ACCOUNT.value + accounts.status),
+            _when(
+                is_open & accounts.rule_index.notnull() & held_promise,
+                ReasonCode.PROMISE_OPEN.value,
+            ),
+            _when(
+                is_open & accounts.rule_index.notnull() & held_plan, ReasonCode.PLAN_ACTIVE.value
+            ),
+            _when(cadence_wait, ReasonCode.CADENCE_WAIT.value),
+            _when(no_contact_point, ReasonCode.NO_CONTACT_POINT.value),
         ),
     )
     decided = con.to_pyarrow(accounts.order_by("account_id"))
@@ -314,8 +353,10 @@ def _customer_facts(inputs: Inputs) -> ir.Table:
         )
     )
     primary = ranked.filter(ranked.rank == 0)
-    email = primary.filter(primary.kind == KIND_EMAIL).select("customer_id", email="value")
-    phone = primary.filter(primary.kind == KIND_PHONE).select("customer_id", phone="value")
+    email = primary.filter(primary.kind == ContactPointKind.EMAIL.value)
+    email = email.select("customer_id", email="value")
+    phone = primary.filter(primary.kind == ContactPointKind.PHONE.value)
+    phone = phone.select("customer_id", phone="value")
     opt = _t(inputs.opt_outs, OPT_OUTS_SCHEMA)
     opted = opt.group_by("customer_id").aggregate(
         **{f"opted_{c.value}": (opt.channel == c.value).any() for c in definition.Channel}
@@ -340,8 +381,8 @@ def _customer_facts(inputs: Inputs) -> ir.Table:
 def _account_facts(inputs: Inputs) -> ir.Table:
     holds = _t(inputs.holds, HOLDS_SCHEMA)
     flags = holds.group_by("account_id").aggregate(
-        promise_open=(holds.hold == "PROMISE_OPEN").any(),
-        plan_active=(holds.hold == "PLAN_ACTIVE").any(),
+        promise_open=(holds.hold == ReasonCode.PROMISE_OPEN.value).any(),
+        plan_active=(holds.hold == ReasonCode.PLAN_ACTIVE.value).any(),
     )
     disputes = _t(inputs.unverified_disputes, DISPUTES_SCHEMA).distinct()
     disputes = disputes.mutate(unverified_dispute=True)
@@ -393,19 +434,25 @@ def _utc(data: pa.Table, names: tuple[str, ...]) -> pa.Table:
 
 
 def _calls(wanted: pa.Table, *, inputs: Inputs, con: Any) -> pa.Table:
-    """Return the past calls about the wanted accounts, with the customer's candidate zones."""
+    """Return the past calls about the wanted accounts, with the customer's candidate zones.
+
+    A contact about no particular account is listed once for every wanted account of its
+    customer: it counts against each of them (deny when unsure, as the policy does).
+    """
     history = _t(_naive_utc(inputs.history, ("planned_at", "sent_at")), HISTORY_SCHEMA)
-    done = history.filter(history.status.isin(["SENT", "COMPLETED"]))
-    zones = ibis.memtable(wanted.select(["account_id", "time_zones"]))
-    joined = done.join(zones, "account_id")
-    calls = joined.select(
-        "account_id",
-        "time_zones",
-        at=ibis.coalesce(joined.sent_at, joined.planned_at),
-        channel=joined.channel,
-        direction=joined.direction,
-        connected=joined.connected,
+    done = history.filter(history.status.isin([s.value for s in definition.COUNTED_STATUSES]))
+    done = done.mutate(at=ibis.coalesce(done.sent_at, done.planned_at))
+    facts = ["at", "channel", "direction", "connected"]
+    zones = ibis.memtable(wanted.select(["account_id", "customer_id", "time_zones"]))
+    about_account = done.filter(done.account_id.notnull()).select("account_id", *facts)
+    about_account = about_account.join(zones, "account_id").select(
+        "account_id", "time_zones", *facts
     )
+    about_customer = done.filter(done.account_id.isnull()).select("customer_id", *facts)
+    about_customer = about_customer.join(zones, "customer_id").select(
+        "account_id", "time_zones", *facts
+    )
+    calls = about_account.union(about_customer)
     result = _utc(con.to_pyarrow(calls), ("at",))
     return result.select(contact_filter.CALLS_SCHEMA.names).cast(contact_filter.CALLS_SCHEMA)
 
@@ -444,7 +491,10 @@ def _outcome(*, decided: pa.Table, filtered: pa.Table, as_of: datetime.date, con
     rows = rows.mutate(
         blocked=blocked,
         reason_codes=rows.reason_codes.concat(rows.policy_codes.fill_null(empty)).concat(
-            _text_array(_when(blocked, "POLICY_BLOCKED"), _when(deferred, "POLICY_DEFERRED"))
+            _text_array(
+                _when(blocked, ReasonCode.POLICY_BLOCKED.value),
+                _when(deferred, ReasonCode.POLICY_DEFERRED.value),
+            )
         ),
     )
     joined: pa.Table = con.to_pyarrow(rows.order_by("account_id"))
@@ -452,7 +502,7 @@ def _outcome(*, decided: pa.Table, filtered: pa.Table, as_of: datetime.date, con
     queued = ibis.memtable(joined)
     queued = queued.filter(queued.allowed.notnull() & ~queued.blocked)
     key = (
-        ibis.literal(f"strategy:{as_of.isoformat()}:")
+        ibis.literal(idempotency_prefix(as_of))
         + queued.account_id.cast("string")
         + ":"
         + queued.template
@@ -484,7 +534,9 @@ def counts(decisions: pa.Table) -> dict[str, dict[str, int]]:
     tallies: dict[str, dict[str, int]] = {}
     for column in ("treatment", "stage", "bucket", "channel"):
         values = (
-            pc.fill_null(decisions[column], "NONE") if column == "channel" else decisions[column]
+            pc.fill_null(decisions[column], NO_CHANNEL)
+            if column == "channel"
+            else decisions[column]
         )
         tally = pc.value_counts(values)
         pairs = ((str(item["values"]), int(item["counts"])) for item in tally.to_pylist())

@@ -11,9 +11,9 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accord.strategy import delinquency
+from accord.strategy import definition, delinquency
 
-KEPT, BROKEN = "KEPT", "BROKEN"
+KEPT, BROKEN = definition.PromiseStatus.KEPT, definition.PromiseStatus.BROKEN
 
 PROMISES_SCHEMA = pa.schema(
     [
@@ -29,6 +29,13 @@ RESULT_SCHEMA = pa.schema(
 )
 
 
+def local_dates(instants: pa.ChunkedArray, time_zone: str) -> pa.ChunkedArray:
+    """Return the date each UTC instant falls on in ``time_zone`` (IANA)."""
+    local = pc.local_timestamp(instants.cast(pa.timestamp("us", tz=time_zone)))
+    dates: pa.ChunkedArray = local.cast(pa.date32())
+    return dates
+
+
 def evaluate(*, promises: pa.Table, payments: pa.Table, time_zone: str) -> pa.Table:
     """Return ``promise_id``, ``status`` (KEPT or BROKEN) and ``paid_minor`` for each promise.
 
@@ -38,11 +45,8 @@ def evaluate(*, promises: pa.Table, payments: pa.Table, time_zone: str) -> pa.Ta
     """
     if promises.num_rows == 0:
         return RESULT_SCHEMA.empty_table()
-    local = pc.local_timestamp(promises["created_at"].cast(pa.timestamp("us", tz=time_zone))).cast(
-        pa.date32()
-    )
     made = promises.select(["promise_id", "account_id", "amount_minor", "promised_date"])
-    made = made.append_column("made_date", local)
+    made = made.append_column("made_date", local_dates(promises["created_at"], time_zone))
     promise = ibis.memtable(made)
     payment = delinquency.table(payments, delinquency.PAYMENTS_SCHEMA)
     matched = promise.left_join(
@@ -58,7 +62,7 @@ def evaluate(*, promises: pa.Table, payments: pa.Table, time_zone: str) -> pa.Ta
     )
     result = totals.select(
         "promise_id",
-        status=ibis.ifelse(totals.paid_minor >= totals.amount_minor, KEPT, BROKEN),
+        status=ibis.ifelse(totals.paid_minor >= totals.amount_minor, KEPT.value, BROKEN.value),
         paid_minor=totals.paid_minor.cast("int64"),
     ).order_by("promise_id")
     table: pa.Table = delinquency.connect().to_pyarrow(result)

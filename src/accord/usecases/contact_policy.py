@@ -19,17 +19,14 @@ from django.db.models.functions import Coalesce
 
 from accord.domain import compliance
 from accord.storage import models
+from accord.strategy import definition
 
 # Calls older than this cannot be in any seven-local-date window, whatever the zones.
 HISTORY_DAYS = 9
 
 # Contact attempts that happened or may be happening; planned, failed, blocked and
-# cancelled ones were never made.
-COUNTED_STATUSES = (
-    models.ContactStatus.SENT,
-    models.ContactStatus.COMPLETED,
-    models.ContactStatus.SENDING,
-)
+# cancelled ones were never made. One definition, shared with the strategy run's count.
+COUNTED_STATUSES = definition.COUNTED_STATUSES
 
 
 class UnknownCustomer(Exception):

@@ -14,8 +14,16 @@ send between them (ADR 0010):
 2. **Send** through the channel's sender (no transaction or lock is held meanwhile).
 3. **Record** ``SENT`` with the provider's reference, or ``FAILED`` with the reason.
 
+Time is read from an injected ``clock`` for every row, not once per batch: a batch
+started at 20:50 that is still sending at 21:05 re-checks the contact hours at 21:05, and
+``sent_at`` is when that message went out. The destination is looked up when the row is
+sent (the customer's primary email address or phone number then), never taken from what
+was known when the row was planned.
+
 A row left ``SENDING`` by a crash between 2 and 3 is never picked again: a message is
-sent at most once; an operator decides about such rows (they are listed as SENDING).
+sent at most once. ``stuck_rows`` lists such rows and ``resolve_stuck`` lets an operator
+mark them sent or failed, or put them back in the queue (``accord dispatch --stuck`` and
+``--resolve``).
 """
 
 from __future__ import annotations
@@ -24,18 +32,18 @@ import dataclasses
 import datetime
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accord.audit import events, log
 from accord.channels import message, registry, templates
 from accord.domain import arrears, compliance, money
 from accord.storage import models
-from accord.usecases import contact_policy
+from accord.usecases import contact_policy, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +90,36 @@ class _NothingDue(Exception):
     """What the message was about has been paid since it was planned."""
 
 
-def dispatch_due(*, now: datetime.datetime, limit: int | None = None, actor: str) -> DispatchReport:
-    """Send the outbox rows due by ``now`` (at most ``limit`` of them), oldest first.
+Clock = Callable[[], datetime.datetime]
+
+
+def dispatch_due(
+    *,
+    clock: Clock | None = None,
+    now: datetime.datetime | None = None,
+    limit: int | None = None,
+    actor: str,
+) -> DispatchReport:
+    """Send the outbox rows that are due (at most ``limit`` of them), oldest first.
+
+    ``clock`` is read for every row: for choosing the due rows, claiming each one,
+    re-checking the contact policy and stamping ``sent_at``. Entrypoints pass
+    ``django.utils.timezone.now``; ``now`` (instead of a clock) stands for a clock stopped
+    at that instant, for tests and callers that decide one moment.
 
     Safe to run twice or concurrently: each row is sent once. Writes ``CONTACT_SENT``,
     ``CONTACT_FAILED``, ``CONTACT_BLOCKED`` (also when deferred) or ``CONTACT_CANCELLED``
     per row, each in the row's own transaction.
     """
+    if clock is None:
+        if now is None:
+            raise TypeError("dispatch_due needs a clock (or now).")
+        clock = _stopped_at(now)
+    elif now is not None:
+        raise TypeError("dispatch_due takes a clock or now, not both.")
     due = models.ContactAttempt.objects.filter(
         status=models.ContactStatus.PLANNED,
-        planned_at__lte=now,
+        planned_at__lte=clock(),
         channel__in=DISPATCHED_CHANNELS,
     ).order_by("planned_at", "pk")
     ids = list(
@@ -99,7 +127,7 @@ def dispatch_due(*, now: datetime.datetime, limit: int | None = None, actor: str
     )
     counts = dict.fromkeys(Outcome, 0)
     for contact_id in ids:
-        counts[_dispatch_one(contact_id, now=now, actor=actor)] += 1
+        counts[_dispatch_one(contact_id, clock=clock, actor=actor)] += 1
     return DispatchReport(
         picked=len(ids),
         sent=counts[Outcome.SENT],
@@ -111,22 +139,44 @@ def dispatch_due(*, now: datetime.datetime, limit: int | None = None, actor: str
     )
 
 
-def _dispatch_one(contact_id: int, *, now: datetime.datetime, actor: str) -> Outcome:
+def _stopped_at(instant: datetime.datetime) -> Clock:
+    return lambda: instant
+
+
+def next_planned_at(*, after: datetime.datetime) -> datetime.datetime | None:
+    """Return when the earliest outbox row planned later than ``after`` falls due (or None)."""
+    return (
+        models.ContactAttempt.objects.filter(
+            status=models.ContactStatus.PLANNED,
+            planned_at__gt=after,
+            channel__in=DISPATCHED_CHANNELS,
+        )
+        .order_by("planned_at")
+        .values_list("planned_at", flat=True)
+        .first()
+    )
+
+
+def _dispatch_one(contact_id: int, *, clock: Clock, actor: str) -> Outcome:
     try:
-        prepared = _claim_and_prepare(contact_id, now=now, actor=actor)
+        prepared = _claim_and_prepare(contact_id, now=clock(), actor=actor)
     except Exception as error:
         logger.exception("Outbox row %s could not be prepared", contact_id)
-        return _fail_unclaimed(contact_id, reason=f"internal error: {error}", now=now, actor=actor)
+        return _fail_unclaimed(
+            contact_id, reason=f"internal error: {error}", now=clock(), actor=actor
+        )
     if isinstance(prepared, Outcome):
         return prepared
     try:
         result = registry.sender_for(prepared.channel).send(prepared)
     except message.SendFailed as error:
-        return _record_failure(contact_id, reason=error.reason, now=now, actor=actor)
+        return _record_failure(contact_id, reason=error.reason, now=clock(), actor=actor)
     except Exception as error:
         logger.exception("Outbox row %s: the sender raised", contact_id)
-        return _record_failure(contact_id, reason=f"internal error: {error}", now=now, actor=actor)
-    return _record_sent(contact_id, prepared, result, now=now, actor=actor)
+        return _record_failure(
+            contact_id, reason=f"internal error: {error}", now=clock(), actor=actor
+        )
+    return _record_sent(contact_id, prepared, result, now=clock(), actor=actor)
 
 
 def _claim_and_prepare(
@@ -297,6 +347,99 @@ def _record_sent(
     return Outcome.SENT
 
 
+# --- Rows stuck in SENDING ---
+
+STUCK_AFTER = datetime.timedelta(minutes=15)
+"""A row still SENDING this long after its claim was probably left by a crash."""
+
+
+class Resolution(enum.StrEnum):
+    """Name what an operator decided about a row stuck in SENDING."""
+
+    SENT = "sent"  # the sink or provider log shows it left
+    FAILED = "failed"  # it did not leave; give up on it
+    RETRY = "retry"  # put it back to PLANNED; it is sent (again) by the next dispatch
+
+
+class NotStuck(Exception):
+    """The row is unknown or not SENDING, so there is nothing to resolve."""
+
+
+def stuck_rows(
+    *, now: datetime.datetime, older_than: datetime.timedelta = STUCK_AFTER
+) -> QuerySet[models.ContactAttempt]:
+    """Return the rows SENDING since more than ``older_than`` before ``now``, oldest first.
+
+    The claim stamps ``updated_at``, and nothing else touches a SENDING row, so it says
+    since when the row has been SENDING.
+    """
+    return models.ContactAttempt.objects.filter(
+        status=models.ContactStatus.SENDING, updated_at__lte=now - older_than
+    ).order_by("updated_at", "pk")
+
+
+def resolve_stuck(
+    *,
+    contact_id: int,
+    resolution: Resolution,
+    actor: str,
+    now: datetime.datetime,
+) -> models.ContactAttempt:
+    """Settle a row left SENDING: mark it sent or failed, or put it back in the queue.
+
+    ``SENT`` stamps ``sent_at`` with the claim time (the send followed it); ``FAILED``
+    records that an operator gave up on it; ``RETRY`` makes it PLANNED for ``now``, so the
+    next dispatch re-checks the policy, renders and sends it: safe for SMS, whose provider
+    de-duplicates by the idempotency key, but an email may reach the customer twice.
+    Writes ``CONTACT_RESOLVED`` in the same transaction. Raises ``NotStuck`` when the row
+    is unknown or not SENDING.
+    """
+    with transaction.atomic():
+        contact = (
+            models.ContactAttempt.objects.select_for_update()
+            .filter(pk=contact_id, status=models.ContactStatus.SENDING)
+            .first()
+        )
+        if contact is None:
+            raise NotStuck(f"Contact attempt {contact_id} is not SENDING; nothing to resolve.")
+        stuck_since = contact.updated_at
+        fields = ["status", "updated_at"]
+        if resolution is Resolution.SENT:
+            contact.status = models.ContactStatus.SENT
+            contact.sent_at = stuck_since
+            contact.attempts = F("attempts") + 1
+            fields += ["sent_at", "attempts"]
+        elif resolution is Resolution.FAILED:
+            contact.status = models.ContactStatus.FAILED
+            contact.failure_reason = (
+                f"Left SENDING since {stuck_since.isoformat()}; an operator marked it failed."
+            )
+            contact.attempts = F("attempts") + 1
+            fields += ["failure_reason", "attempts"]
+        else:
+            contact.status = models.ContactStatus.PLANNED
+            contact.planned_at = now
+            fields += ["planned_at"]
+            outbox.announce_queued()
+        contact.updated_at = now
+        contact.save(update_fields=fields)
+        log.record(
+            actor=actor,
+            event_type=events.EventType.CONTACT_RESOLVED,
+            subject_type="contact_attempt",
+            subject_id=contact.pk,
+            parameters={
+                "channel": contact.channel,
+                "template": contact.template,
+                "resolution": str(resolution),
+                "stuck_since": stuck_since.isoformat(),
+            },
+            now=now,
+        )
+    contact.refresh_from_db()
+    return contact
+
+
 # --- Turning a row into a message ---
 
 
@@ -334,8 +477,8 @@ def _destination(contact: models.ContactAttempt, channel: message.Channel) -> st
         if not lines:
             raise _NotSendable("The customer has no postal address on file.")
         return "\n".join([customer.name, *lines])
-    if contact.destination:
-        return contact.destination
+    # Looked up now, not taken from the row: an address removed since the row was
+    # planned must not receive the message.
     kind = (
         models.ContactPointKind.EMAIL
         if channel is message.Channel.EMAIL

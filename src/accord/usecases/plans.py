@@ -2,7 +2,12 @@
 
 The total is always the account's arrears on the day the plan is agreed, worked out
 by :mod:`accord.domain.arrears` from its charges and payments, so a plan shown to a
-customer or an agent and the plan stored are the same numbers.
+customer or an agent and the plan stored are the same numbers. A caller that showed a
+schedule passes the total it showed, and the plan is refused (``ArrearsChanged``) if
+the arrears moved in between, so nobody agrees to figures they did not see.
+
+Agreeing a plan queues its confirmation message (``plan_confirmation``) in the outbox
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from django.utils import timezone
 from accord.audit import events, log
 from accord.domain import arrears, money, plans
 from accord.storage import models
+from accord.usecases import confirmations, outbox
 
 # How far ahead a plan's first instalment may fall.
 LATEST_START_DAYS = 31
+CONFIRMATION_TEMPLATE = "plan_confirmation"
 
 
 class UnknownAccount(Exception):
@@ -39,6 +46,14 @@ class PlanAlreadyActive(plans.PlanRefused):
 
 class StartDateOutOfRange(plans.PlanRefused):
     """The first instalment must fall between today and ``LATEST_START_DAYS`` ahead."""
+
+
+class ArrearsChanged(plans.PlanRefused):
+    """The arrears are no longer the total the customer was shown; ``total`` is today's."""
+
+    def __init__(self, reason: str, *, total: money.Money) -> None:
+        super().__init__(reason)
+        self.total = total
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -126,22 +141,39 @@ def agree_plan(
     source: models.Source,
     actor: str,
     now: datetime,
+    expected_total: money.Money | None = None,
 ) -> models.RepaymentPlan:
     """Agree a plan of ``instalment_count`` monthly instalments for the account's arrears.
 
+    ``expected_total`` is the total the customer was shown (see :func:`propose_plan`);
+    ``None`` when no schedule was shown. Writes ``PLAN_AGREED`` and, when the customer
+    has an email address or phone number to use, queues a ``plan_confirmation`` message
+    in the outbox with the idempotency key ``plan:<id>``.
+
     Raises ``UnknownAccount``, and these subclasses of ``plans.PlanRefused``:
     ``AccountNotOpen``, ``StartDateOutOfRange``, ``NoArrears``, ``PlanAlreadyActive``,
+    ``ArrearsChanged`` (the arrears are not ``expected_total``),
     ``plans.InvalidInstalmentCount`` and ``plans.InstalmentTooSmall`` (an instalment
     would be below one minor unit).
     """
     with transaction.atomic():
         try:
-            account = models.Account.objects.select_for_update().get(pk=account_id)
+            account = (
+                models.Account.objects.select_for_update()
+                .select_related("customer")
+                .get(pk=account_id)
+            )
         except models.Account.DoesNotExist:
             raise UnknownAccount(f"no account with id {account_id}") from None
         total, schedule = _check(
             account, instalment_count=instalment_count, start_date=start_date, now=now
         )
+        if expected_total is not None and expected_total != total:
+            raise ArrearsChanged(
+                f"the arrears are {total.amount} {total.currency} now, "
+                f"not the {expected_total.amount} {expected_total.currency} shown",
+                total=total,
+            )
         try:
             # A savepoint, so that losing a race to the partial unique constraint
             # leaves the outer transaction usable for the refusal.
@@ -168,6 +200,15 @@ def agree_plan(
             )
             for item in schedule
         )
+        confirmation = confirmations.queue_confirmation(
+            account=account,
+            template=CONFIRMATION_TEMPLATE,
+            idempotency_key=f"plan:{plan.pk}",
+            source=source,
+            now=now,
+        )
+        if confirmation is not None:
+            outbox.announce_queued()
         log.record(
             actor=actor,
             event_type=events.EventType.PLAN_AGREED,
@@ -184,6 +225,7 @@ def agree_plan(
                     {"due_date": item.due_date.isoformat(), "amount": str(item.amount.amount)}
                     for item in schedule
                 ],
+                "confirmation_id": confirmation.pk if confirmation else None,
             },
             now=now,
         )

@@ -1,8 +1,10 @@
 """Take a customer's promise to pay an amount by a date, and queue its confirmation.
 
 One promise may be open per account at a time. The confirmation message goes into the
-outbox (a ``ContactAttempt`` planned now); the dispatcher sends it, re-checking the
-contact policy at send time like any other message.
+outbox (a ``ContactAttempt`` planned now, routed by :mod:`accord.usecases.confirmations`)
+and is announced to the dispatcher once the transaction commits
+(:func:`accord.usecases.outbox.announce_queued`); the dispatcher sends it, re-checking
+the contact policy at send time like any other message.
 """
 
 from __future__ import annotations
@@ -17,16 +19,12 @@ from django.utils import timezone
 from accord.audit import events, log
 from accord.domain import money
 from accord.storage import models
+from accord.usecases import confirmations, outbox
 
 # A promise further out than this is a plan in disguise: offer a repayment plan instead.
 MAX_DAYS_AHEAD = 30
 CONFIRMATION_TEMPLATE = "promise_confirmation"
 
-_ORIGIN_BY_SOURCE: dict[str, models.ContactOrigin] = {
-    models.Source.AGENT: models.ContactOrigin.AGENT,
-    models.Source.PORTAL: models.ContactOrigin.PORTAL,
-    models.Source.API: models.ContactOrigin.API,
-}
 _CLOSED_STATUSES = frozenset({models.AccountStatus.CLOSED, models.AccountStatus.SETTLED})
 
 
@@ -68,7 +66,7 @@ def record_promise(
     The date is judged against today in the operator's time zone (``now`` converted).
     Writes ``PROMISE_RECORDED`` and, when the customer has an email address or phone
     number, queues a ``promise_confirmation`` message in the outbox with the idempotency
-    key ``promise:<id>``.
+    key ``promise:<id>`` and announces it (the dispatch task is scheduled on commit).
 
     Raises ``PromiseRefused`` when the account is unknown or closed, the currency is not
     the account's, the amount is not positive, has fractions of a minor unit or exceeds
@@ -98,7 +96,15 @@ def record_promise(
             created_at=now,
             created_by=actor,
         )
-        confirmation = _queue_confirmation(promise, account=account, source=source, now=now)
+        confirmation = confirmations.queue_confirmation(
+            account=account,
+            template=CONFIRMATION_TEMPLATE,
+            idempotency_key=f"promise:{promise.pk}",
+            source=source,
+            now=now,
+        )
+        if confirmation is not None:
+            outbox.announce_queued()
         log.record(
             actor=actor,
             event_type=events.EventType.PROMISE_RECORDED,
@@ -180,54 +186,3 @@ def _balance_minor(account: models.Account, *, today: datetime.date) -> int:
         or 0
     )
     return int(billed) - int(paid)
-
-
-def _queue_confirmation(
-    promise: models.Promise,
-    *,
-    account: models.Account,
-    source: models.Source,
-    now: datetime.datetime,
-) -> models.ContactAttempt | None:
-    customer = account.customer
-    channel, destination = _confirmation_route(customer)
-    if channel is None:
-        return None
-    return models.ContactAttempt.objects.create(
-        customer=customer,
-        account=account,
-        channel=channel,
-        template=CONFIRMATION_TEMPLATE,
-        language=customer.language,
-        purpose=models.ContactPurpose.COLLECTION,
-        origin=_ORIGIN_BY_SOURCE[source],
-        direction=models.ContactDirection.OUTBOUND,
-        planned_at=now,
-        status=models.ContactStatus.PLANNED,
-        idempotency_key=f"promise:{promise.pk}",
-        destination=destination,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _confirmation_route(customer: models.Customer) -> tuple[models.Channel | None, str]:
-    """Return the customer's preferred electronic channel not opted out of, and its address."""
-    # Later rows overwrite earlier ones, so ordering by descending position leaves the
-    # primary (lowest position) point of each kind.
-    points = dict(customer.contact_points.order_by("-position", "-pk").values_list("kind", "value"))
-    by_channel = {
-        models.Channel.EMAIL: points.get(models.ContactPointKind.EMAIL),
-        models.Channel.SMS: points.get(models.ContactPointKind.PHONE),
-    }
-    opted_out = set(
-        customer.opt_outs.filter(withdrawn_at__isnull=True).values_list("channel", flat=True)
-    )
-    order = [models.Channel.EMAIL, models.Channel.SMS]
-    if customer.preferred_channel == models.Channel.SMS:
-        order.reverse()
-    for channel in order:
-        destination = by_channel[channel]
-        if destination and channel not in opted_out:
-            return channel, destination
-    return None, ""

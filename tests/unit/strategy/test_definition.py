@@ -36,6 +36,14 @@ class TestDefaultStrategy:
                 assert rule.channels[0] is definition.Channel.EMAIL
             assert rule.every_days >= 1
 
+    def test_gives_a_plan_five_days_of_grace_unless_told_otherwise(self) -> None:
+        assert definition.load().plan_grace_days == 5
+        document = default_document()
+        del document["plan_grace_days"]
+        assert definition.parse(document).plan_grace_days == definition.DEFAULT_PLAN_GRACE_DAYS
+        document["plan_grace_days"] = 0
+        assert definition.parse(document).plan_grace_days == 0
+
     def test_uses_the_same_treatment_and_channel_values_as_the_database(self) -> None:
         assert {t.value for t in definition.Treatment} == set(models.Treatment.values)
         assert {c.value for c in definition.Channel} <= set(models.Channel.values)
@@ -57,6 +65,8 @@ class TestInvalidStrategies:
             (lambda d: d["treatments"][0].update(template="Late Notice!"), "lower-case name"),
             (lambda d: d.update(treatments=[]), "non-empty list of rules"),
             (lambda d: d.update(hold_while_plan_active="yes"), "true or false"),
+            (lambda d: d.update(plan_grace_days=-1), "plan_grace_days must be a whole number"),
+            (lambda d: d.update(plan_grace_days="5"), "plan_grace_days must be a whole number"),
         ],
     )
     def test_name_the_field_that_is_wrong(self, change: Any, message: str) -> None:

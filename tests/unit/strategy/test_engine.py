@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accord.strategy import definition, engine
+from accord.domain import compliance
+from accord.strategy import contact_filter, definition, engine
 
 AS_OF = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
-def inputs(*, history: pa.Table | None = None) -> engine.Inputs:
-    """Two open accounts 12 days late (customers 1 and 2) and a closed one (customer 3)."""
+def inputs(*, history: pa.Table | None = None, days_late: int = 12) -> engine.Inputs:
+    """Two open accounts ``days_late`` (customers 1 and 2) and a closed one (customer 3)."""
     return engine.Inputs(
         accounts=pa.table(
             {
@@ -28,7 +30,7 @@ def inputs(*, history: pa.Table | None = None) -> engine.Inputs:
             {
                 "account_id": [1, 2, 3],
                 "reference": ["C1", "C2", "C3"],
-                "due_date": pa.array([AS_OF - timedelta(days=12)] * 3, pa.date32()),
+                "due_date": pa.array([AS_OF - timedelta(days=days_late)] * 3, pa.date32()),
                 "amount_minor": [1_000, 1_000, 1_000],
             }
         ),
@@ -91,7 +93,7 @@ def block_customer_two(candidates: pa.Table, *, now: datetime) -> pa.Table:
     return answered
 
 
-def decide(prefilter: engine.Prefilter, **options: pa.Table) -> engine.Outcome:
+def decide(prefilter: engine.Prefilter, **options: Any) -> engine.Outcome:
     return engine.decide(
         inputs=inputs(**options),
         strategy=definition.load(),
@@ -134,6 +136,7 @@ class TestDecide:
         history = pa.table(
             {
                 "account_id": [1],
+                "customer_id": [1],
                 "template": ["late_notice"],
                 "channel": ["EMAIL"],
                 "status": ["SENT"],
@@ -146,3 +149,41 @@ class TestDecide:
         outcome = decide(allow_all, history=history)
         assert outcome.outbox["account_id"].to_pylist() == [2]
         assert "CADENCE_WAIT" in outcome.decisions.to_pylist()[0]["reason_codes"]
+
+    def test_calls_about_no_account_count_against_each_account_of_the_customer(self) -> None:
+        calls = compliance.CALLS_PER_WINDOW
+        at = [NOW - timedelta(hours=hours) for hours in range(1, calls + 1)]
+        history = pa.table(
+            {
+                "account_id": pa.array([None] * calls, pa.int64()),
+                "customer_id": [2] * calls,
+                "template": [""] * calls,
+                "channel": ["CALL"] * calls,
+                "status": ["COMPLETED"] * (calls - 1) + ["SENDING"],
+                "direction": ["OUTBOUND"] * calls,
+                "connected": pa.array([None] * calls, pa.bool_()),
+                "planned_at": pa.array(at, pa.timestamp("us", tz="UTC")),
+                "sent_at": pa.array([None] * calls, pa.timestamp("us", tz="UTC")),
+            }
+        )
+        outcome = decide(contact_filter.prefilter, history=history, days_late=120)
+        [call_task] = outcome.outbox.to_pylist()
+        assert (call_task["account_id"], call_task["channel"]) == (2, "CALL")
+        assert call_task["policy_reasons"] == ["REG_F_CALL_FREQUENCY_7_IN_7"]
+        assert call_task["planned_at"] > NOW
+        uncapped = decide(contact_filter.prefilter, days_late=120).outbox.to_pylist()
+        assert [row["planned_at"] for row in uncapped] == [NOW]
+
+
+class TestHolds:
+    def test_label_accounts_held_by_a_promise_or_a_plan(self) -> None:
+        held = engine.holds(
+            promise_accounts=pa.array([3, 1], pa.int64()),
+            plan_accounts=pa.chunked_array([[2]], pa.int64()),
+        )
+        assert held.schema == engine.HOLDS_SCHEMA
+        assert held.to_pylist() == [
+            {"account_id": 3, "hold": "PROMISE_OPEN"},
+            {"account_id": 1, "hold": "PROMISE_OPEN"},
+            {"account_id": 2, "hold": "PLAN_ACTIVE"},
+        ]

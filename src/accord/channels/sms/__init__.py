@@ -3,6 +3,11 @@
 A provider adapter only has to implement :class:`SmsProvider`; :func:`configured_provider`
 picks one from ``ACCORD_SMS_PROVIDER``. The real HTTP adapter belongs in ``sms/http.py``
 beside :mod:`accord.channels.sms.fake`.
+
+The fake provider sends nothing: it keeps each text (sign-in codes included) in a folder.
+It is the default so that the demo works offline, but it must never be chosen silently in
+production: :func:`production_warning` says so whenever it is configured without
+``ACCORD_DEMO`` or ``ACCORD_DEBUG``, and every Accord process logs that at start-up.
 """
 
 from __future__ import annotations
@@ -32,12 +37,25 @@ def sms_folder() -> Path:
     return Path(settings.ENV.data_dir) / "sms"
 
 
+FAKE = "fake"
+
+
+def production_warning(*, provider: str, demo: bool, debug: bool) -> str | None:
+    """Return why the SMS configuration is unsafe for production, or None when it is fine."""
+    if provider != FAKE or demo or debug:
+        return None
+    return (
+        "ACCORD_SMS_PROVIDER=fake outside demo/debug mode: no text message reaches a "
+        "customer; each is only written to ACCORD_DATA_DIR/sms/. Configure a real provider."
+    )
+
+
 def configured_provider() -> SmsProvider:
     """Return the provider named by ``ACCORD_SMS_PROVIDER`` (default ``fake``)."""
     from accord.channels.sms import fake
 
     name = settings.ENV.sms_provider
-    if name == "fake":
+    if name == FAKE:
         return fake.FakeSmsProvider(folder=sms_folder())
     raise SmsProviderUnavailable(
         f"SMS provider {name!r} is not available yet; set ACCORD_SMS_PROVIDER=fake"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.analytics import customer_360, work_queue
 from accord.storage import models
+from accord.usecases import call_outcomes
 
 
 class QueueFilterForm(forms.Form):
@@ -26,19 +26,29 @@ class QueueFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
+class StartCallForm(forms.Form):
+    """Name the account an outbound call is about (the "Start call" button posts it)."""
+
+    account = forms.IntegerField(min_value=1)
+
+
 class CallOutcomeForm(forms.Form):
-    """Record a call: which account, who rang whom, the outcome and what it brought."""
+    """Record a call: the call started (or the customer's call), its outcome and what it brought.
+
+    An outbound call's form carries the started call's id; an inbound call's form carries
+    an idempotency key Accord made when rendering it (``call:<customer>:<uuid>``).
+    """
 
     account = forms.TypedChoiceField(label=_("Account"), coerce=int)
     direction = forms.ChoiceField(
-        label=_("Call"),
         choices=[
             (models.ContactDirection.OUTBOUND, _("We called the customer")),
             (models.ContactDirection.INBOUND, _("The customer called us")),
         ],
         initial=models.ContactDirection.OUTBOUND,
-        widget=forms.RadioSelect,
+        widget=forms.HiddenInput,
     )
+    call = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=models.CallOutcome.choices, widget=forms.RadioSelect
     )
@@ -78,10 +88,14 @@ class CallOutcomeForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=128)
 
     def __init__(
-        self, *args: Any, accounts: Sequence[customer_360.AccountView], **kwargs: Any
+        self,
+        *args: Any,
+        accounts: Sequence[customer_360.AccountView],
+        customer_id: int,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.accounts = {account.id: account for account in accounts}
@@ -99,8 +113,17 @@ class CallOutcomeForm(forms.Form):
             )
             for account in accounts
         ]
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", f"call:{uuid.uuid4()}")
+        if self.inbound:
+            # Both forms can be on one page: keep their element ids apart.
+            self.auto_id = "id_inbound_%s"
+            if not self.is_bound:
+                self.initial.setdefault("idempotency_key", call_outcomes.new_call_key(customer_id))
+
+    @property
+    def inbound(self) -> bool:
+        """Return whether the form records a call the customer made to us."""
+        raw = self.data.get("direction") if self.is_bound else self.initial.get("direction")
+        return raw == models.ContactDirection.INBOUND
 
     def selected_account(self) -> customer_360.AccountView | None:
         """Return the account the form is about: the posted one, else the initial one."""
@@ -113,6 +136,8 @@ class CallOutcomeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         """Require the details each outcome brings with it."""
         data = super().clean() or {}
+        if data.get("direction") == models.ContactDirection.OUTBOUND and not data.get("call"):
+            self.add_error(None, _("Start the call before recording its outcome."))
         outcome = data.get("outcome")
         if outcome == models.CallOutcome.PROMISE_MADE:
             if data.get("promise_amount") is None:

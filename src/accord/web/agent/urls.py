@@ -10,5 +10,6 @@ urlpatterns: list[URLPattern] = [
     path("customers/<int:customer_id>/", views.customer, name="customer"),
     path("customers/<int:customer_id>/policy-check/", views.policy_check, name="policy_check"),
     path("customers/<int:customer_id>/call-form/", views.call_form, name="call_form"),
+    path("customers/<int:customer_id>/calls/start/", views.start_call, name="start_call"),
     path("customers/<int:customer_id>/calls/", views.record_call, name="record_call"),
 ]

@@ -74,7 +74,9 @@ class RunIn(Schema):
 
     as_of: datetime.date | None = Field(
         None,
-        description="The date to decide as of; never before the latest completed run.",
+        description=(
+            "The date to decide as of; never before the latest completed run nor after today."
+        ),
         examples=["2026-11-25"],
     )
 

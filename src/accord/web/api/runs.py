@@ -74,16 +74,18 @@ def start_strategy_run(request: HttpRequest, payload: schemas.RunIn) -> Any:
     """Run the strategy as of a date (default today) and answer when it has finished.
 
     A run while another is in progress, or as of a date before the latest completed
-    run, is refused with 409 and the reason.
+    run or after today, is refused with 409 and the reason.
     """
     try:
         run = strategy_run.start_run(
             as_of=payload.as_of,
             actor=f"user:{request.auth.get_username()}",  # type: ignore[attr-defined]
             now=timezone.now(),
+            clock=timezone.now,
         )
     except strategy_run.RunRefused as refused:
-        field = "as_of" if isinstance(refused, strategy_run.RunBackdated) else "body"
+        dated = (strategy_run.RunBackdated, strategy_run.RunFutureDated)
+        field = "as_of" if isinstance(refused, dated) else "body"
         raise Refused(409, field=field, reason=str(refused)) from None
     return Status(201, schemas.RunOut.of(records.run_record(run)))
 

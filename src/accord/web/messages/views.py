@@ -1,26 +1,49 @@
 """Serve the messages pages: the outbox, the demo mailbox, the fake SMS log and letters.
 
-Every page needs ``VIEW_MESSAGES``. Received HTML email is shown in a sandboxed frame
-(no scripts, no same-origin access); file names and references from the URL are
-matched against strict patterns before they reach the file system.
+Every page needs ``VIEW_MESSAGES``. The demo mailbox and the fake SMS log are
+development tools: they hold everything sent, customers' portal sign-in codes included,
+so they exist only when ``ACCORD_DEMO`` or ``ACCORD_DEBUG`` is on (404 otherwise, and
+their tabs are hidden). Received HTML email is shown in a sandboxed frame (no scripts,
+no same-origin access); file names and references from the URL are matched against
+strict patterns before they reach the file system.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from accord.channels import letter, mailbox, sms
 from accord.channels.sms import fake
 from accord.domain.access import Permission
 from accord.storage import models
+from accord.usecases import dispatch
 from accord.web import access
 
 PAGE_SIZE = 50
+
+
+def demo_tools_enabled() -> bool:
+    """Tell whether the demo mailbox and fake SMS log may be shown (demo or debug mode)."""
+    return bool(settings.ENV.demo or settings.ENV.debug)
+
+
+def _demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not demo_tools_enabled():
+            raise Http404("demo tools are off")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _choice(request: HttpRequest, name: str, choices: Any) -> str:
@@ -31,7 +54,7 @@ def _choice(request: HttpRequest, name: str, choices: Any) -> str:
 @require_safe
 @access.require_permission(Permission.VIEW_MESSAGES)
 def index(request: HttpRequest) -> HttpResponse:
-    """Show the outbox, newest first, filtered by status and channel."""
+    """Show the outbox, newest first, filtered by status and channel; count stuck rows."""
     status = _choice(request, "status", models.ContactStatus)
     channel = _choice(request, "channel", models.Channel)
     contacts = models.ContactAttempt.objects.select_related("customer", "account").order_by(
@@ -54,6 +77,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "query": query,
             "statuses": models.ContactStatus.choices,
             "channels": models.Channel.choices,
+            "stuck_count": dispatch.stuck_rows(now=timezone.now()).count(),
+            "stuck_minutes": int(dispatch.STUCK_AFTER.total_seconds() // 60),
         },
     )
 
@@ -70,6 +95,7 @@ def contact(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @require_safe
 @access.require_permission(Permission.VIEW_MESSAGES)
+@_demo_only
 def mailbox_index(request: HttpRequest) -> HttpResponse:
     """List what the demo SMTP sink received, newest first."""
     folder = mailbox.mailbox_folder()
@@ -80,6 +106,7 @@ def mailbox_index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @access.require_permission(Permission.VIEW_MESSAGES)
+@_demo_only
 def mail(request: HttpRequest, name: str) -> HttpResponse:
     """Show one received email: its headers, its text and its HTML (sandboxed)."""
     received = mailbox.read_mail(mailbox.mailbox_folder(), name)
@@ -90,6 +117,7 @@ def mail(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_safe
 @access.require_permission(Permission.VIEW_MESSAGES)
+@_demo_only
 def sms_log(request: HttpRequest) -> HttpResponse:
     """List the text messages the fake SMS provider kept, newest first."""
     page = Paginator(fake.stored_messages(sms.sms_folder()), PAGE_SIZE).get_page(
@@ -126,4 +154,13 @@ def letter_pdf(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 def _page(request: HttpRequest, template: str, tab: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, {**access.staff_context(request), "tab": tab, **context})
+    return render(
+        request,
+        template,
+        {
+            **access.staff_context(request),
+            "tab": tab,
+            "demo_tools": demo_tools_enabled(),
+            **context,
+        },
+    )

@@ -140,6 +140,8 @@ class PlanForm(AccessibleForm):
             "invalid": _("Enter a real date, like 2026-04-15."),
         },
     )
+    # The total of the schedule the customer was shown, posted back when they confirm it.
+    expected_total = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
 
 def _hour_choices() -> list[tuple[str, str]]:

@@ -42,7 +42,8 @@ DESTINATION_KEY = "accord_portal_destination"
 LANGUAGE_KEY = "accord_portal_language"
 IDLE_TIMEOUT = datetime.timedelta(minutes=30)
 # Asking for a code takes at least this long whether or not the destination is on
-# file, so the response time does not tell (sending a message takes time).
+# file, so the response time does not tell (issuing a code is database work; the
+# message itself goes out in the background, after the response).
 CODE_REQUEST_MIN_SECONDS = 0.8
 
 CustomerView = Callable[..., HttpResponseBase]
@@ -225,12 +226,16 @@ def enter_code(request: HttpRequest) -> HttpResponse:
         )
     except portal_access.CodeRejected:
         throttle.WRONG_CODES_PER_ADDRESS.hit(ip, now)
+        # One wording for every refusal, a lock-out included, so none of them tells
+        # whether the address is on file.
         form.add_error(
             "code",
             _(
                 "That code did not work. Check it and try again, or ask for a new code. "
-                "Codes work once and for 10 minutes."
-            ),
+                "Codes work once and for 10 minutes. If it still does not work, please try "
+                "again later or call us on %(phone)s."
+            )
+            % {"phone": message_templates.ORGANISATION.phone},
         )
         form._describe()
         return _page(request, "web/portal/enter_code.html", context, status=400)
@@ -445,7 +450,11 @@ def _plan_refusal_text(refused: plans.PlanRefused) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 @customer_required
 def plan(request: HttpRequest, customer_id: int, account_id: int) -> HttpResponse:
-    """Let the customer pick 3, 6 or 12 monthly payments, see the schedule, then agree."""
+    """Let the customer pick 3, 6 or 12 monthly payments, see the schedule, then agree.
+
+    Confirming posts back the total of the schedule shown; if the arrears have changed
+    since (a payment arrived, say), nothing is agreed and the new schedule is shown.
+    """
     summary = _account_or_404(customer_id, account_id).summary
     today = timezone.localdate()
     context: dict[str, Any] = {
@@ -469,22 +478,39 @@ def plan(request: HttpRequest, customer_id: int, account_id: int) -> HttpRespons
         "start_date": form.cleaned_data["start_date"],
         "now": timezone.now(),
     }
+    shown = _shown_total(form, summary.arrears.currency)
     try:
-        if request.POST.get("step") == "confirm":
-            plan_usecases.agree_plan(
-                **arguments, source=models.Source.PORTAL, actor=f"customer:{customer_id}"
-            )
-            flash.success(
-                request,
-                _("Your plan is set up. Thank you for sorting this out."),
-            )
-            return redirect("portal:account", account_id=summary.id)
+        # A confirmation without the total it confirms shows the schedule instead.
+        if request.POST.get("step") == "confirm" and shown is not None:
+            try:
+                plan_usecases.agree_plan(
+                    **arguments,
+                    source=models.Source.PORTAL,
+                    actor=f"customer:{customer_id}",
+                    expected_total=shown,
+                )
+            except plan_usecases.ArrearsChanged:
+                context["arrears_changed"] = True
+            else:
+                flash.success(
+                    request,
+                    _("Your plan is set up. Thank you for sorting this out."),
+                )
+                return redirect("portal:account", account_id=summary.id)
         proposal = plan_usecases.propose_plan(**arguments)
     except plans.PlanRefused as refused:
         context["refusal"] = _plan_refusal_text(refused)
         return _page(request, "web/portal/plan.html", context, customer_id=customer_id, status=400)
     context["proposal"] = proposal
+    context["expected_total"] = f"{proposal.total.amount:f}"
     return _page(request, "web/portal/plan.html", context, customer_id=customer_id)
+
+
+def _shown_total(form: forms.PlanForm, currency: str) -> money.Money | None:
+    try:
+        return money.parse_amount(form.cleaned_data.get("expected_total") or "", currency)
+    except money.InvalidAmount:
+        return None
 
 
 def _plan_examples(summary: customer_portal.AccountSummary) -> dict[int, money.Money]:

@@ -25,8 +25,8 @@ def _date(text: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "Decide today's treatment for every account and queue the contacts the policy allows. "
-        "Exit status 2 when the run is refused (another run in progress, a back-dated as-of "
-        "date, an invalid strategy file)."
+        "Exit status 2 when the run is refused (another run in progress, an as-of date "
+        "earlier than the latest completed run or later than today, an invalid strategy file)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,6 +53,7 @@ class Command(BaseCommand):
                     now=now,
                     strategy_path=options["strategy"],
                     progress=update,
+                    clock=timezone.now,
                 )
             except strategy_run.RunRefused as refused:
                 self._refuse(refused.reason, as_json=as_json)
@@ -85,8 +86,16 @@ class Command(BaseCommand):
                 ", ".join(f"{k} {v}" for k, v in sorted(counts.get(group, {}).items())) or "none"
             )
             self.stdout.write(f"  {group}: {tally}")
-        kept = counts.get("promises", {})
-        self.stdout.write(f"  promises: {kept.get('KEPT', 0)} kept, {kept.get('BROKEN', 0)} broken")
+        promises = counts.get("promises", {})
+        kept = promises.get(models.PromiseStatus.KEPT, 0)
+        self.stdout.write(
+            f"  promises: {kept} kept, {promises.get(models.PromiseStatus.BROKEN, 0)} broken"
+        )
+        plans = counts.get("plans", {})
+        completed = plans.get(models.PlanStatus.COMPLETED, 0)
+        self.stdout.write(
+            f"  plans: {completed} completed, {plans.get(models.PlanStatus.BROKEN, 0)} broken"
+        )
 
 
 def _summary(run: models.StrategyRun) -> dict[str, Any]:

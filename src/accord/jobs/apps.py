@@ -1,0 +1,41 @@
+"""Django app for the background tasks: wires outbox announcements to the dispatch task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+
+class JobsConfig(AppConfig):
+    name = "accord.jobs"
+    label = "jobs"
+    verbose_name = "Background tasks"
+
+    def ready(self) -> None:
+        """Enqueue the dispatch task when messages are queued; check the SMS provider."""
+        from accord.usecases import outbox
+
+        outbox.contacts_queued.connect(
+            _dispatch_queued_contacts, dispatch_uid="accord.jobs.dispatch_queued_contacts"
+        )
+        checks.register(_sms_provider_check, checks.Tags.compatibility)
+
+
+def _sms_provider_check(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn (on `accord serve`, `migrate`, `check` ...) when a fake SMS provider would be used."""
+    from accord.channels import sms
+
+    env = settings.ENV
+    warning = sms.production_warning(provider=env.sms_provider, demo=env.demo, debug=env.debug)
+    if warning is None:
+        return []
+    return [checks.Warning(f"SMS is not configured for production: {warning}", id="accord.W001")]
+
+
+def _dispatch_queued_contacts(sender: Any, **kwargs: Any) -> None:
+    from accord.jobs import tasks
+
+    tasks.enqueue_dispatch()
