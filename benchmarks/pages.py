@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, required=True, help="where to write the result")
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page")
+    parser.add_argument("--only", default="", help="time only the pages whose name has this")
     arguments = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
@@ -60,6 +61,9 @@ def main() -> None:
         raise SystemExit("run `accord run` first: the book has no call tasks")
     customer_id = task["customer_id"]
     account_id = task["account_id"]
+    # The outbox pages by position ("older than contact N"): page 500 starts after row 24,950.
+    outbox = models.ContactAttempt.objects.order_by("-planned_at", "-pk")
+    late_anchor = outbox.values_list("pk", flat=True)[499 * 50 - 1]
 
     agent = Client()
     agent.force_login(staff["agent"])
@@ -76,10 +80,20 @@ def main() -> None:
         "agent queue": (agent, "/agent/"),
         "agent queue, late stage": (agent, "/agent/?stage=LATE"),
         "agent queue, page 50": (agent, "/agent/?page=50"),
+        "agent queue, call tasks": (agent, "/agent/?focus=CALL_TASKS"),
+        "agent queue, promises": (agent, "/agent/?focus=PROMISES"),
+        "agent queue, early, page 50": (agent, "/agent/?stage=EARLY&page=50"),
         "customer 360": (agent, f"/agent/customers/{customer_id}/"),
         "pre-call policy check": (agent, f"/agent/customers/{customer_id}/policy-check/"),
         "manager view": (manager, "/manager/"),
         "messages outbox": (manager, "/messages/"),
+        "messages outbox, planned": (manager, "/messages/?status=PLANNED"),
+        "messages outbox, email": (manager, "/messages/?channel=EMAIL"),
+        "messages outbox, letter": (manager, "/messages/?channel=LETTER"),
+        "messages outbox, page 500": (manager, f"/messages/?before={late_anchor}"),
+        "messages letters": (manager, "/messages/letters/"),
+        "messages mailbox": (manager, "/messages/mailbox/"),
+        "messages sms": (manager, "/messages/sms/"),
         "portal overview": (customer, "/portal/"),
         "portal account": (customer, f"/portal/accounts/{account_id}/"),
         "portal payments": (customer, "/portal/payments/"),
@@ -87,6 +101,8 @@ def main() -> None:
     }
     results = {}
     for name, (client, url) in pages.items():
+        if arguments.only not in name:
+            continue
         warm = client.get(url)
         if warm.status_code != 200:
             raise SystemExit(f"{name}: {url} answered {warm.status_code}")

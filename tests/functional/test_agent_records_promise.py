@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from accord.domain.access import Role
-from accord.storage import models
+from accord.storage import models, queue_rank
 
 PASSWORD = "correct horse battery staple"
 
@@ -152,6 +152,7 @@ def book() -> models.Customer:
                 updated_at=now,
             )
     assert first is not None
+    queue_rank.rank_decisions(as_of=today)  # as the strategy run does when it loads them
     return first
 
 

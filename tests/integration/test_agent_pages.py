@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accord.analytics import customer_360, work_queue
 from accord.domain.access import Role
-from accord.storage import models
+from accord.storage import models, queue_rank
 from accord.usecases import circumstances
 from tests.integration import workspace_data as data
 
@@ -257,6 +257,7 @@ def book() -> dict[str, models.Account]:
         promised_date=TODAY - datetime.timedelta(days=1),
     )
     add("paid_up", stage="CURRENT", arrears_minor=0, dpd=0)
+    queue_rank.rank_decisions(as_of=TODAY)  # as the strategy run does when it loads them
     return accounts
 
 
@@ -357,6 +358,7 @@ def test_the_queue_page_costs_the_same_few_queries_for_a_bigger_book(
     for n in range(40):
         owner = data.customer(f"C-more-{n}", name=f"More {n}", email=None, phone=None)
         decide(run, data.account(owner, f"A-more-{n}"), stage="MID", arrears_minor=n + 1, dpd=45)
+    queue_rank.rank_decisions(as_of=TODAY)
 
     with django_assert_max_num_queries(12):
         client.get("/agent/")

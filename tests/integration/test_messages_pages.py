@@ -18,7 +18,7 @@ from accord.channels import mailbox
 from accord.domain.access import Role
 from accord.storage import models
 from accord.usecases import dispatch
-from accord.web.messages import views
+from accord.web.messages import keyset, views
 from tests.integration import outbox_data as data
 from tests.integration.outbox_data import NOW
 
@@ -151,21 +151,139 @@ class TestOutbox:
         assert "Outside 08:00-21:00 local time" in page
         assert "12 CFR 1006.6(b)(1)(i)" in page
 
-    def test_the_pager_links_the_next_page_and_shows_the_first_as_disabled(
+    def test_the_pager_links_the_older_window_and_shows_newer_as_disabled_on_the_first(
         self, auditor: Client, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(views, "PAGE_SIZE", 1)
         account = data.account_owing(data.customer())
-        data.planned(account, key="pager-one")
-        data.planned(account, key="pager-two")
+        older = data.planned(account, key="pager-one")
+        newer = data.planned(account, key="pager-two", planned_at=NOW + HOUR)
 
         first = auditor.get(reverse("messages:index")).content.decode()
-        last = auditor.get(reverse("messages:index"), {"page": 2}).content.decode()
+        last = auditor.get(reverse("messages:index"), {"before": newer.pk}).content.decode()
 
-        assert 'href="?page=2" rel="next"' in first
+        assert f'href="?before={newer.pk}" rel="next"' in first
         assert 'aria-disabled="true"><span aria-hidden="true">←</span> Newer' in first
-        assert 'href="?page=1" rel="prev"' in last
+        assert f'href="?after={older.pk}" rel="prev"' in last
         assert 'aria-disabled="true">Older' in last
+
+    def test_the_pager_keeps_the_filters(
+        self, auditor: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(views, "PAGE_SIZE", 1)
+        account = data.account_owing(data.customer())
+        data.planned(account, key="filtered-one", channel=models.Channel.SMS)
+        newest = data.planned(account, key="filtered-two", channel=models.Channel.SMS)
+        data.planned(account, key="other-channel", planned_at=NOW + HOUR)
+
+        page = auditor.get(reverse("messages:index"), {"channel": "SMS"}).content.decode()
+
+        assert f'href="?channel=SMS&amp;before={newest.pk}" rel="next"' in page
+
+    def test_a_long_outbox_is_counted_up_to_a_cap(
+        self, auditor: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(views, "COUNT_CAP", 2)
+        account = data.account_owing(data.customer())
+        for n in range(3):
+            data.planned(account, key=f"capped-{n}")
+
+        page = auditor.get(reverse("messages:index")).content.decode()
+        only_two = auditor.get(reverse("messages:index"), {"channel": "SMS"}).content.decode()
+
+        assert "More than 2 messages, newest first." in page
+        assert "0 messages, newest first." in only_two
+
+    def test_a_malformed_position_shows_the_newest_window(self, auditor: Client) -> None:
+        data.planned(data.account_owing(data.customer()), key="only-one")
+        for value in ("abc", "-1", "1e3", "9" * 40):
+            response = auditor.get(reverse("messages:index"), {"before": value})
+            assert response.status_code == 200
+            assert b"1 message, newest first." in response.content
+            assert b"msg-status--planned" in response.content
+
+
+HOUR = datetime.timedelta(hours=1)
+
+
+def _walk(rows: Any, *, size: int, older: bool) -> list[list[int]]:
+    """Return the ids of every window met walking from the newest to the oldest (or back)."""
+    shown = keyset.window(rows, key="planned_at", size=size)
+    if not older:
+        while shown.older is not None:
+            shown = keyset.window(rows, key="planned_at", size=size, before=shown.older)
+    windows = [[row.pk for row in shown.rows]]
+    while (older and shown.older is not None) or (not older and shown.newer is not None):
+        if older:
+            shown = keyset.window(rows, key="planned_at", size=size, before=shown.older)
+        else:
+            shown = keyset.window(rows, key="planned_at", size=size, after=shown.newer)
+        windows.append([row.pk for row in shown.rows])
+    return windows
+
+
+class TestWindows:
+    """The outbox and letters page by position: "the rows older than this one"."""
+
+    @pytest.fixture
+    def ids_newest_first(self) -> list[int]:
+        account = data.account_owing(data.customer())
+        # Many rows share one planned time (a run plans them all at once): ties by id.
+        times = [NOW, NOW + HOUR, NOW, NOW - HOUR, NOW, NOW + HOUR, NOW]
+        rows = [data.planned(account, key=f"walk-{n}", planned_at=t) for n, t in enumerate(times)]
+        return [row.pk for row in sorted(rows, key=lambda r: (r.planned_at, r.pk), reverse=True)]
+
+    def test_walking_older_meets_every_row_once_newest_first(
+        self, ids_newest_first: list[int]
+    ) -> None:
+        windows = _walk(models.ContactAttempt.objects.all(), size=2, older=True)
+        assert [len(w) for w in windows] == [2, 2, 2, 1]
+        assert [pk for w in windows for pk in w] == ids_newest_first
+
+    def test_walking_back_newer_ends_on_the_newest_full_window(
+        self, ids_newest_first: list[int]
+    ) -> None:
+        windows = _walk(models.ContactAttempt.objects.all(), size=3, older=False)
+        # From the oldest window [7th], back one full window, then the newest three.
+        assert windows == [ids_newest_first[6:], ids_newest_first[3:6], ids_newest_first[:3]]
+
+    def test_the_newest_and_oldest_windows_have_no_link_beyond_them(
+        self, ids_newest_first: list[int]
+    ) -> None:
+        everything = keyset.window(models.ContactAttempt.objects.all(), key="planned_at", size=7)
+        assert [row.pk for row in everything.rows] == ids_newest_first
+        assert (everything.newer, everything.older) == (None, None)
+        assert not everything.has_other_pages
+
+    def test_a_row_that_left_the_filter_still_marks_the_position(
+        self, ids_newest_first: list[int]
+    ) -> None:
+        planned = models.ContactAttempt.objects.filter(status=models.ContactStatus.PLANNED)
+        first = keyset.window(planned, key="planned_at", size=2)
+        models.ContactAttempt.objects.filter(pk=first.older).update(
+            status=models.ContactStatus.CANCELLED
+        )
+        then = keyset.window(planned, key="planned_at", size=2, before=first.older)
+        assert [row.pk for row in then.rows] == ids_newest_first[2:4]
+        assert then.newer == ids_newest_first[2]  # the newest row still PLANNED is newer
+
+    def test_an_unknown_position_gives_the_newest_window(self, ids_newest_first: list[int]) -> None:
+        unknown = max(ids_newest_first) + 1000
+        everything = models.ContactAttempt.objects.all()
+        for position in ({"before": unknown}, {"after": unknown}):
+            shown = keyset.window(everything, key="planned_at", size=2, **position)
+            assert [row.pk for row in shown.rows] == ids_newest_first[:2]
+            assert (shown.newer, shown.older) == (None, ids_newest_first[1])
+
+    def test_past_the_oldest_row_the_window_is_empty_and_links_back(
+        self, ids_newest_first: list[int]
+    ) -> None:
+        everything = models.ContactAttempt.objects.all()
+        oldest = ids_newest_first[-1]
+        shown = keyset.window(everything, key="planned_at", size=2, before=oldest)
+        assert (shown.rows, shown.newer, shown.older) == ([], oldest, None)
+        back = keyset.window(everything, key="planned_at", size=2, after=shown.newer)
+        assert [row.pk for row in back.rows] == ids_newest_first[-3:-1]
 
 
 DEMO_TOOLS = ["messages:mailbox", "messages:sms"]
@@ -268,6 +386,30 @@ class TestSmsAndLetters:
         response = auditor.get(reverse("messages:letter_pdf", args=[row.pk]))
         assert response["Content-Type"] == "application/pdf"
         assert response.content.startswith(b"%PDF")
+
+    def test_letters_are_paged_newest_printed_first(
+        self, auditor: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(views, "PAGE_SIZE", 1)
+        account = data.account_owing(data.customer())
+        printed = []
+        for n, hours in enumerate((2, 1)):  # the first planned is printed later
+            row = data.planned(account, channel=models.Channel.LETTER, key=f"letter:{n}")
+            models.ContactAttempt.objects.filter(pk=row.pk).update(
+                status=models.ContactStatus.SENT,
+                sent_at=NOW + datetime.timedelta(hours=hours),
+                document=f"letters/{n}.pdf",
+            )
+            printed.append(row.pk)
+        data.planned(account, channel=models.Channel.LETTER, key="letter:not-yet")
+
+        first = auditor.get(reverse("messages:letters")).content.decode()
+        then = auditor.get(reverse("messages:letters"), {"before": printed[0]}).content.decode()
+
+        assert reverse("messages:letter_pdf", args=[printed[0]]) in first
+        assert f'href="?before={printed[0]}" rel="next"' in first
+        assert reverse("messages:letter_pdf", args=[printed[1]]) in then
+        assert 'aria-disabled="true">Older' in then
 
     def test_a_row_that_is_not_a_printed_letter_has_no_pdf(self, auditor: Client) -> None:
         contact = data.planned(data.account_owing(data.customer()))

@@ -406,6 +406,13 @@ class Decision(models.Model):
     reason_codes = models.JSONField(default=list)
     strategy_version = models.CharField(max_length=64)
     created_at = models.DateTimeField()
+    # The agents' work queue (ADR 0013), set by the strategy run for its as-of date only.
+    queue_rank = models.IntegerField(
+        null=True, blank=True, help_text="Place in the work queue by stage and arrears"
+    )
+    queue_call_task = models.BooleanField(
+        null=True, blank=True, help_text="An open call task when ranked; cleared when taken"
+    )
 
     class Meta:
         constraints = [
@@ -416,6 +423,18 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["as_of_date", "treatment"], name="decision_asof_treatment"),
             models.Index(fields=["run"], name="decision_run"),
+            models.Index(
+                fields=["as_of_date", "queue_call_task", "queue_rank"],
+                include=["id"],  # index-only pages on PostgreSQL (SQLite indexes hold it)
+                condition=Q(queue_rank__isnull=False),
+                name="decision_queue",
+            ),
+            models.Index(
+                fields=["as_of_date", "stage", "queue_call_task", "queue_rank"],
+                include=["id"],
+                condition=Q(queue_rank__isnull=False),
+                name="decision_queue_stage",
+            ),
         ]
 
 
@@ -511,7 +530,14 @@ class ContactAttempt(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status", "planned_at"], name="contact_status_planned"),
+            # The outbox pages walk these newest first, 50 rows at a time (keyset).
+            models.Index(fields=["planned_at", "id"], name="contact_planned_order"),
+            models.Index(fields=["status", "planned_at", "id"], name="contact_status_order"),
+            models.Index(fields=["channel", "planned_at", "id"], name="contact_channel_order"),
+            models.Index(
+                fields=["status", "channel", "planned_at", "id"], name="contact_status_channel"
+            ),
+            models.Index(fields=["channel", "sent_at", "id"], name="contact_channel_sent"),
             models.Index(fields=["customer", "planned_at"], name="contact_customer_planned"),
             models.Index(
                 fields=["account", "channel", "planned_at"], name="contact_account_channel"

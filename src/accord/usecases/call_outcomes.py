@@ -5,8 +5,9 @@ A call takes two steps, the way a dialer works:
 1. :func:`start_call` reserves the call before the agent dials. Under the customer's
    row lock it re-checks the contact policy and, if the call is allowed, writes the
    attempt (channel CALL, status SENDING, ``sent_at`` now), taking over the account's
-   planned call task if there is one. From that moment the call counts toward the call
-   caps, so concurrent agents cannot together exceed them.
+   planned call task if there is one (the work queue then stops listing it as a call
+   task). From that moment the call counts toward the call caps, so concurrent agents
+   cannot together exceed them.
 2. :func:`record_call_outcome` completes that attempt (status COMPLETED) with its outcome
    and what the call brought (a promise, a dispute, a disclosure). The call happened, so
    the policy is not asked again. A call the customer made to us is recorded in one step,
@@ -41,7 +42,7 @@ from django.db.models import QuerySet
 
 from accord.audit import events, log
 from accord.domain import compliance, money
-from accord.storage import models
+from accord.storage import models, queue_rank
 from accord.usecases import circumstances, contact_policy, promises
 
 # Outcomes in which the agent spoke with the customer about the debt.
@@ -123,11 +124,12 @@ def start_call(
     with transaction.atomic():
         contact_policy.lock_customer(customer_id)
         account = _account(customer_id=customer_id, account_id=account_id)
-        ongoing = (
-            _outbound_calls(account)
-            .filter(status=models.ContactStatus.SENDING, agent=agent)
-            .order_by("-sent_at", "-pk")
-            .first()
+        # The agent's latest call in progress, chosen here: there are few, and an ORDER BY
+        # sent_at lets SQLite walk every call ever made by (channel, sent_at) instead.
+        ongoing = max(
+            _outbound_calls(account).filter(status=models.ContactStatus.SENDING, agent=agent),
+            key=lambda call: (call.sent_at or call.planned_at, call.pk),
+            default=None,
         )
         if ongoing is not None:
             return ongoing
@@ -160,6 +162,8 @@ def start_call(
                 setattr(task, field, value)
             task.save(update_fields=list(started))
             call = task
+            # The task is taken: the work queue shows the account by stage and arrears now.
+            queue_rank.call_task_taken(account_id=account.pk)
         else:
             call = models.ContactAttempt.objects.create(
                 customer=account.customer,

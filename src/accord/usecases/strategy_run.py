@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from accord.audit import events, log
 from accord.domain import money
-from accord.storage import extract, models
+from accord.storage import extract, models, queue_rank
 from accord.strategy import definition, engine, plans, promises
 from accord.usecases import outbox
 
@@ -293,6 +293,8 @@ def _complete(
         extract.insert(models.Decision, decisions)
         queued = _outbox_rows(outcome.outbox, run=run, now=now)
         extract.insert(models.ContactAttempt, queued)
+        # The agents' work queue: the day's decisions ranked once, read by index (ADR 0013).
+        in_queue = queue_rank.rank_decisions(as_of=run.as_of_date)
         settled = _settle_promises(judged_promises, run=run, actor=actor, now=now)
         plans_settled = _settle_plans(judged_plans, run=run, actor=actor, now=now)
         finished_at = clock()
@@ -301,6 +303,7 @@ def _complete(
             "promises": settled,
             "plans": plans_settled,
             "already_decided": already_decided,
+            "work_queue": in_queue,
             "duration_seconds": round((finished_at - now).total_seconds(), 3),
         }
         run.status = models.RunStatus.COMPLETED

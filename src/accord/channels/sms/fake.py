@@ -9,13 +9,17 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from accord.channels import journal
 
 logger = logging.getLogger(__name__)
 
 # Like a real provider, the fake answers a repeated idempotency key with the first id.
 _REF = re.compile(r"fake-sms-[0-9a-f]{24}")
+REF_WIDTH = len("fake-sms-") + 24
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -54,6 +58,11 @@ class FakeSmsProvider:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(record, handle, ensure_ascii=False, indent=2)
         os.replace(tmp, path)
+        journal.append(
+            self._folder / journal.NAME,
+            ref,
+            existing=lambda: (sms.provider_ref for sms in reversed(stored_messages(self._folder))),
+        )
         logger.debug("Fake SMS %s stored", ref)
         return ref
 
@@ -64,6 +73,16 @@ def stored_messages(folder: Path) -> list[StoredSms]:
         return []
     found = [sms for path in folder.glob("fake-sms-*.json") if (sms := _read(path)) is not None]
     return sorted(found, key=lambda sms: sms.sent_at, reverse=True)
+
+
+def sent_refs(folder: Path) -> Sequence[str]:
+    """Return the refs of the SMS stored under ``folder``, newest first, read a page at a time.
+
+    The provider's journal lists them in the order they were sent; a folder without one
+    is read whole instead.
+    """
+    found = journal.names(folder / journal.NAME, width=REF_WIDTH, valid=_REF)
+    return [sms.provider_ref for sms in stored_messages(folder)] if found is None else found
 
 
 def stored_message(folder: Path, provider_ref: str) -> StoredSms | None:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -27,8 +29,11 @@ from accord.domain.access import Permission
 from accord.storage import models
 from accord.usecases import dispatch
 from accord.web import access
+from accord.web.messages import keyset
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
+"""The outbox counts matching rows up to here, then says "more than"."""
 
 
 def demo_tools_enabled() -> bool:
@@ -57,24 +62,26 @@ def index(request: HttpRequest) -> HttpResponse:
     """Show the outbox, newest first, filtered by status and channel; count stuck rows."""
     status = _choice(request, "status", models.ContactStatus)
     channel = _choice(request, "channel", models.Channel)
-    contacts = models.ContactAttempt.objects.select_related("customer", "account").order_by(
-        "-planned_at", "-pk"
-    )
+    contacts = models.ContactAttempt.objects.select_related("customer", "account")
     if status:
         contacts = contacts.filter(status=status)
     if channel:
         contacts = contacts.filter(channel=channel)
-    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in (("status", status), ("channel", channel)) if v)
+    filters = {name: value for name, value in (("status", status), ("channel", channel)) if value}
+    shown = _window(request, contacts, key="planned_at")
+    # Counting stops at COUNT_CAP: an exact count walks every matching row on each request.
+    counted = contacts.order_by().values("pk")[: COUNT_CAP + 1].count()
     return _page(
         request,
         "web/messages/index.html",
         "outbox",
         {
-            "page": page,
+            "window": shown,
+            **_links(shown, filters),
+            "matching": min(counted, COUNT_CAP),
+            "matching_capped": counted > COUNT_CAP,
             "status": status,
             "channel": channel,
-            "query": query,
             "statuses": models.ContactStatus.choices,
             "channels": models.Channel.choices,
             "stuck_count": dispatch.stuck_rows(now=timezone.now()).count(),
@@ -99,8 +106,8 @@ def contact(request: HttpRequest, contact_id: int) -> HttpResponse:
 def mailbox_index(request: HttpRequest) -> HttpResponse:
     """List what the demo SMTP sink received, newest first."""
     folder = mailbox.mailbox_folder()
-    page = Paginator(mailbox.mail_names(folder), PAGE_SIZE).get_page(request.GET.get("page"))
-    mails = [mail for name in page if (mail := mailbox.read_mail(folder, name)) is not None]
+    page = Paginator(mailbox.received(folder), PAGE_SIZE).get_page(request.GET.get("page"))
+    mails = [mail for name in page if (mail := mailbox.read_summary(folder, name)) is not None]
     return _page(request, "web/messages/mailbox.html", "mailbox", {"page": page, "mails": mails})
 
 
@@ -120,10 +127,10 @@ def mail(request: HttpRequest, name: str) -> HttpResponse:
 @_demo_only
 def sms_log(request: HttpRequest) -> HttpResponse:
     """List the text messages the fake SMS provider kept, newest first."""
-    page = Paginator(fake.stored_messages(sms.sms_folder()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return _page(request, "web/messages/sms.html", "sms", {"page": page})
+    folder = sms.sms_folder()
+    page = Paginator(fake.sent_refs(folder), PAGE_SIZE).get_page(request.GET.get("page"))
+    texts = [text for ref in page if (text := fake.stored_message(folder, ref)) is not None]
+    return _page(request, "web/messages/sms.html", "sms", {"page": page, "texts": texts})
 
 
 @require_safe
@@ -132,12 +139,16 @@ def letters(request: HttpRequest) -> HttpResponse:
     """List the printed letters, newest first."""
     rows = (
         models.ContactAttempt.objects.select_related("customer", "account")
-        .filter(channel=models.Channel.LETTER)
+        .filter(channel=models.Channel.LETTER, sent_at__isnull=False)  # printed: sent_at set
         .exclude(document="")
-        .order_by("-sent_at", "-pk")
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _page(request, "web/messages/letters.html", "letters", {"page": page})
+    shown = _window(request, rows, key="sent_at")
+    return _page(
+        request,
+        "web/messages/letters.html",
+        "letters",
+        {"window": shown, **_links(shown, {})},
+    )
 
 
 @require_safe
@@ -151,6 +162,31 @@ def letter_pdf(request: HttpRequest, contact_id: int) -> HttpResponse:
     response = HttpResponse(path.read_bytes(), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="letter-{row.pk}.pdf"'
     return response
+
+
+def _anchor(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def _window(request: HttpRequest, rows: QuerySet[Any], *, key: str) -> keyset.Window:
+    return keyset.window(
+        rows,
+        key=key,
+        size=PAGE_SIZE,
+        before=_anchor(request, "before"),
+        after=_anchor(request, "after"),
+    )
+
+
+def _links(shown: keyset.Window, filters: dict[str, str]) -> dict[str, str]:
+    """Return the query strings of the newer and older windows, keeping the filters."""
+    links = {"newer_query": "", "older_query": ""}
+    if shown.newer is not None:
+        links["newer_query"] = urlencode({**filters, "after": shown.newer})
+    if shown.older is not None:
+        links["older_query"] = urlencode({**filters, "before": shown.older})
+    return links
 
 
 def _page(request: HttpRequest, template: str, tab: str, context: dict[str, Any]) -> HttpResponse:
