@@ -67,6 +67,48 @@ def _normalise(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def _chained(
+    *,
+    previous_hash: str,
+    occurred_at: datetime,
+    actor: str,
+    event_type: events.EventType,
+    subject_type: str,
+    subject_id: str | int,
+    parameters: Mapping[str, Any],
+) -> models.AuditEvent:
+    """Build (unsaved) the event that follows ``previous_hash`` in the chain."""
+    params = _normalise(parameters)
+    digest = hashlib.sha256(
+        _canonical(
+            previous_hash=previous_hash,
+            occurred_at=occurred_at,
+            actor=actor,
+            event_type=event_type.value,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            parameters=params,
+        ).encode()
+    ).hexdigest()
+    return models.AuditEvent(
+        occurred_at=occurred_at,
+        actor=actor,
+        event_type=event_type.value,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        parameters=params,
+        previous_hash=previous_hash,
+        hash=digest,
+    )
+
+
+def _check_context(*, now: datetime, function: str) -> None:
+    if not connection.in_atomic_block:
+        raise NotInTransaction(f"audit.{function} must be called inside transaction.atomic()")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise NaiveTimestamp("audit events need a timezone-aware time")
+
+
 def record(
     *,
     actor: str,
@@ -81,37 +123,21 @@ def record(
     Raises ``NotInTransaction`` outside ``transaction.atomic`` and
     ``NaiveTimestamp`` for a naive ``now``.
     """
-    if not connection.in_atomic_block:
-        raise NotInTransaction("audit.record must be called inside transaction.atomic()")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise NaiveTimestamp("audit events need a timezone-aware time")
-    params = _normalise(parameters)
+    _check_context(now=now, function="record")
     head = _locked_head()
     # Stored and hashed in UTC: both databases hand it back that way.
-    occurred_at = now.astimezone(UTC)
-    digest = hashlib.sha256(
-        _canonical(
-            previous_hash=head.latest_hash,
-            occurred_at=occurred_at,
-            actor=actor,
-            event_type=event_type.value,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            parameters=params,
-        ).encode()
-    ).hexdigest()
-    event = models.AuditEvent.objects.create(
-        occurred_at=occurred_at,
-        actor=actor,
-        event_type=event_type.value,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        parameters=params,
+    event = _chained(
         previous_hash=head.latest_hash,
-        hash=digest,
+        occurred_at=now.astimezone(UTC),
+        actor=actor,
+        event_type=event_type,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        parameters=parameters,
     )
+    event.save(force_insert=True)
     models.AuditChainHead.objects.filter(pk=head.pk).update(
-        latest_hash=digest, length=head.length + 1
+        latest_hash=event.hash, length=head.length + 1
     )
     return event
 
@@ -130,10 +156,7 @@ def record_each(
     head is locked and moved once and the rows are inserted in bulk (a batch job's
     per-subject events). Returns how many were written. Raises what :func:`record` raises.
     """
-    if not connection.in_atomic_block:
-        raise NotInTransaction("audit.record_each must be called inside transaction.atomic()")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise NaiveTimestamp("audit events need a timezone-aware time")
+    _check_context(now=now, function="record_each")
     if not subjects:
         return 0
     head = _locked_head()
@@ -141,31 +164,17 @@ def record_each(
     previous = head.latest_hash
     rows: list[models.AuditEvent] = []
     for subject_id, parameters in subjects:
-        params = _normalise(parameters)
-        digest = hashlib.sha256(
-            _canonical(
-                previous_hash=previous,
-                occurred_at=occurred_at,
-                actor=actor,
-                event_type=event_type.value,
-                subject_type=subject_type,
-                subject_id=str(subject_id),
-                parameters=params,
-            ).encode()
-        ).hexdigest()
-        rows.append(
-            models.AuditEvent(
-                occurred_at=occurred_at,
-                actor=actor,
-                event_type=event_type.value,
-                subject_type=subject_type,
-                subject_id=str(subject_id),
-                parameters=params,
-                previous_hash=previous,
-                hash=digest,
-            )
+        event = _chained(
+            previous_hash=previous,
+            occurred_at=occurred_at,
+            actor=actor,
+            event_type=event_type,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            parameters=parameters,
         )
-        previous = digest
+        rows.append(event)
+        previous = event.hash
     models.AuditEvent.objects.bulk_create(rows, batch_size=1000)
     models.AuditChainHead.objects.filter(pk=head.pk).update(
         latest_hash=previous, length=head.length + len(rows)

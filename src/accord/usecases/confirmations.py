@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 
 from accord.storage import models
+from accord.usecases import outbox
 
 ORIGIN_BY_SOURCE: dict[str, models.ContactOrigin] = {
     models.Source.AGENT: models.ContactOrigin.AGENT,
@@ -57,13 +58,14 @@ def queue_confirmation(
     """Plan the ``template`` message about ``account`` for now; ``None`` if it cannot go.
 
     ``idempotency_key`` names what is confirmed (``plan:<id>``, ``promise:<id>``); the
-    dispatcher reads the figures back through it.
+    dispatcher reads the figures back through it. A queued message announces itself, so the
+    background dispatch runs once the caller's transaction commits.
     """
     customer = account.customer
     channel, destination = route(customer)
     if channel is None:
         return None
-    return models.ContactAttempt.objects.create(
+    confirmation = models.ContactAttempt.objects.create(
         customer=customer,
         account=account,
         channel=channel,
@@ -79,3 +81,5 @@ def queue_confirmation(
         created_at=now,
         updated_at=now,
     )
+    outbox.announce_queued()
+    return confirmation

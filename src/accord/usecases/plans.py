@@ -21,7 +21,7 @@ from django.utils import timezone
 from accord.audit import events, log
 from accord.domain import arrears, money, plans
 from accord.storage import models
-from accord.usecases import confirmations, outbox
+from accord.usecases import confirmations
 
 # How far ahead a plan's first instalment may fall.
 LATEST_START_DAYS = 31
@@ -207,8 +207,6 @@ def agree_plan(
             source=source,
             now=now,
         )
-        if confirmation is not None:
-            outbox.announce_queued()
         log.record(
             actor=actor,
             event_type=events.EventType.PLAN_AGREED,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accord.audit import events, log
 from accord.domain import money
 from accord.storage import models
-from accord.usecases import confirmations, outbox
+from accord.usecases import confirmations
 
 # A promise further out than this is a plan in disguise: offer a repayment plan instead.
 MAX_DAYS_AHEAD = 30
@@ -103,8 +103,6 @@ def record_promise(
             source=source,
             now=now,
         )
-        if confirmation is not None:
-            outbox.announce_queued()
         log.record(
             actor=actor,
             event_type=events.EventType.PROMISE_RECORDED,
