@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 
-from accord.analytics.portfolio_records import Page
+from accord.analytics.portfolio_records import Page, find, paginate
 from accord.domain.money import Money
 from accord.storage import models
 
@@ -113,26 +112,6 @@ class DecisionRecord:
     created_at: datetime.datetime
 
 
-def _page(
-    queryset: QuerySet[Any],
-    convert: Callable[[Any], T],
-    *,
-    limit: int,
-    offset: int,
-    order: tuple[str, ...] = ("id",),
-) -> Page[T]:
-    ordered = queryset.order_by(*order)
-    rows = ordered[offset : offset + limit]
-    return Page(
-        items=[convert(row) for row in rows], count=ordered.count(), limit=limit, offset=offset
-    )
-
-
-def _one(queryset: QuerySet[Any], convert: Callable[[Any], T], record_id: int) -> T | None:
-    row = queryset.filter(pk=record_id).first()
-    return None if row is None else convert(row)
-
-
 def _filtered(queryset: QuerySet[Any], **conditions: Any) -> QuerySet[Any]:
     given = {name: value for name, value in conditions.items() if value is not None}
     return queryset.filter(**given) if given else queryset
@@ -180,12 +159,12 @@ def promises(
         promised_date__gte=due_from,
         promised_date__lte=due_to,
     )
-    return _page(queryset, _promise, limit=limit, offset=offset)
+    return paginate(queryset, _promise, limit=limit, offset=offset)
 
 
 def promise(record_id: int) -> PromiseRecord | None:
     """Return the promise with id ``record_id``, or ``None``."""
-    return _one(_promises(), _promise, record_id)
+    return find(_promises(), _promise, record_id)
 
 
 # Contact attempts --------------------------------------------------------------------
@@ -246,12 +225,12 @@ def contact_attempts(
         account_id=account_id,
         run_id=run_id,
     )
-    return _page(queryset, _contact, limit=limit, offset=offset)
+    return paginate(queryset, _contact, limit=limit, offset=offset)
 
 
 def contact_attempt(record_id: int) -> ContactAttemptRecord | None:
     """Return the contact attempt with id ``record_id``, or ``None``."""
-    return _one(models.ContactAttempt.objects.all(), _contact, record_id)
+    return find(models.ContactAttempt.objects.all(), _contact, record_id)
 
 
 # Strategy runs -----------------------------------------------------------------------
@@ -280,12 +259,12 @@ def run_record(row: models.StrategyRun) -> RunRecord:
 def runs(*, limit: int, offset: int, status: str | None = None) -> Page[RunRecord]:
     """Return one page of strategy runs, optionally only those in ``status``."""
     queryset = _filtered(models.StrategyRun.objects.all(), status=status)
-    return _page(queryset, run_record, limit=limit, offset=offset)
+    return paginate(queryset, run_record, limit=limit, offset=offset)
 
 
 def run(record_id: int) -> RunRecord | None:
     """Return the run with id ``record_id``, or ``None``."""
-    return _one(models.StrategyRun.objects.all(), run_record, record_id)
+    return find(models.StrategyRun.objects.all(), run_record, record_id)
 
 
 # Decisions ---------------------------------------------------------------------------
@@ -318,4 +297,4 @@ def account_exists(account_id: int) -> bool:
 def account_decisions(*, account_id: int, limit: int, offset: int) -> Page[DecisionRecord]:
     """Return one page of the account's decisions, newest as-of date first."""
     queryset = models.Decision.objects.filter(account_id=account_id)
-    return _page(queryset, _decision, limit=limit, offset=offset, order=("-as_of_date", "-id"))
+    return paginate(queryset, _decision, limit=limit, offset=offset, order=("-as_of_date", "-id"))

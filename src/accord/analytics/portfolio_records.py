@@ -124,17 +124,24 @@ class AuditEventRecord:
     hash: str
 
 
-def _page(
-    queryset: QuerySet[Any], convert: Callable[[Any], T], *, limit: int, offset: int
+def paginate(
+    queryset: QuerySet[Any],
+    convert: Callable[[Any], T],
+    *,
+    limit: int,
+    offset: int,
+    order: tuple[str, ...] = ("id",),
 ) -> Page[T]:
-    ordered = queryset.order_by("id")
+    """Return one page of ``queryset`` in ``order``, each row converted, with the total."""
+    ordered = queryset.order_by(*order)
     rows = ordered[offset : offset + limit]
     return Page(
         items=[convert(row) for row in rows], count=ordered.count(), limit=limit, offset=offset
     )
 
 
-def _one(queryset: QuerySet[Any], convert: Callable[[Any], T], record_id: int) -> T | None:
+def find(queryset: QuerySet[Any], convert: Callable[[Any], T], record_id: int) -> T | None:
+    """Return the converted row with primary key ``record_id``, or None."""
     row = queryset.filter(pk=record_id).first()
     return None if row is None else convert(row)
 
@@ -180,12 +187,12 @@ def customers(*, limit: int, offset: int, external_ref: str | None = None) -> Pa
     queryset = _customers()
     if external_ref is not None:
         queryset = queryset.filter(external_ref=external_ref)
-    return _page(queryset, _customer, limit=limit, offset=offset)
+    return paginate(queryset, _customer, limit=limit, offset=offset)
 
 
 def customer(record_id: int) -> CustomerRecord | None:
     """Return the customer with id ``record_id``, or ``None``."""
-    return _one(_customers(), _customer, record_id)
+    return find(_customers(), _customer, record_id)
 
 
 # Accounts ----------------------------------------------------------------------------
@@ -225,12 +232,12 @@ def accounts(
         queryset = queryset.filter(external_ref=external_ref)
     if customer_ref is not None:
         queryset = queryset.filter(customer__external_ref=customer_ref)
-    return _page(queryset, _account, limit=limit, offset=offset)
+    return paginate(queryset, _account, limit=limit, offset=offset)
 
 
 def account(record_id: int) -> AccountRecord | None:
     """Return the account with id ``record_id``, or ``None``."""
-    return _one(_accounts(), _account, record_id)
+    return find(_accounts(), _account, record_id)
 
 
 # Charges -----------------------------------------------------------------------------
@@ -269,12 +276,12 @@ def charges(
         queryset = queryset.filter(external_ref=external_ref)
     if account_ref is not None:
         queryset = queryset.filter(account__external_ref=account_ref)
-    return _page(queryset, _charge, limit=limit, offset=offset)
+    return paginate(queryset, _charge, limit=limit, offset=offset)
 
 
 def charge(record_id: int) -> ChargeRecord | None:
     """Return the charge with id ``record_id``, or ``None``."""
-    return _one(_charges(), _charge, record_id)
+    return find(_charges(), _charge, record_id)
 
 
 # Payments ----------------------------------------------------------------------------
@@ -312,12 +319,12 @@ def payments(
         queryset = queryset.filter(external_ref=external_ref)
     if account_ref is not None:
         queryset = queryset.filter(account__external_ref=account_ref)
-    return _page(queryset, _payment, limit=limit, offset=offset)
+    return paginate(queryset, _payment, limit=limit, offset=offset)
 
 
 def payment(record_id: int) -> PaymentRecord | None:
     """Return the payment with id ``record_id``, or ``None``."""
-    return _one(_payments(), _payment, record_id)
+    return find(_payments(), _payment, record_id)
 
 
 # Audit events ------------------------------------------------------------------------
@@ -363,9 +370,9 @@ def audit_events(
         queryset = queryset.filter(occurred_at__gte=occurred_after)
     if occurred_before is not None:
         queryset = queryset.filter(occurred_at__lt=occurred_before)
-    return _page(queryset, _audit_event, limit=limit, offset=offset)
+    return paginate(queryset, _audit_event, limit=limit, offset=offset)
 
 
 def audit_event(record_id: int) -> AuditEventRecord | None:
     """Return the audit event with id ``record_id``, or ``None``."""
-    return _one(audit_models.AuditEvent.objects.all(), _audit_event, record_id)
+    return find(audit_models.AuditEvent.objects.all(), _audit_event, record_id)
