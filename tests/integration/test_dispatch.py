@@ -402,6 +402,11 @@ class TestRowsStuckInSending:
         assert _row(contact).status == models.ContactStatus.PLANNED
         assert _events(events.EventType.CONTACT_RESOLVED) == []
 
+    def test_an_unknown_row_is_named_as_unknown(self) -> None:
+        with pytest.raises(CommandError, match="There is no contact attempt 987654"):
+            _command("--resolve", "987654", "--as", "sent")
+        assert _events(events.EventType.CONTACT_RESOLVED) == []
+
     def test_resolve_without_as_is_refused(self, stuck_email: models.ContactAttempt) -> None:
         with pytest.raises(CommandError, match="needs --as"):
             _command("--resolve", str(stuck_email.pk))

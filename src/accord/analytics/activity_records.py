@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import QuerySet
 
 from accord.analytics.portfolio_records import Page, find, paginate
 from accord.domain.money import Money
 from accord.storage import models
-
-T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -67,7 +67,13 @@ class MailboxHandler:
 def start_sink(*, host: str, port: int, folder: Path) -> Controller:
     """Start an SMTP sink on ``host:port`` in a background thread and return its controller."""
     controller = Controller(MailboxHandler(folder), hostname=host, port=port)
-    controller.start()
+    try:
+        controller.start()
+    except BaseException:
+        # The controller made its own event loop; close it, or its sockets leak.
+        if not controller.loop.is_closed():
+            controller.loop.close()
+        raise
     return controller
 
 

@@ -401,7 +401,16 @@ def resolve_stuck(
             .first()
         )
         if contact is None:
-            raise NotStuck(f"Contact attempt {contact_id} is not SENDING; nothing to resolve.")
+            status = (
+                models.ContactAttempt.objects.filter(pk=contact_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status is None:
+                raise NotStuck(f"There is no contact attempt {contact_id}.")
+            raise NotStuck(
+                f"Contact attempt {contact_id} is {status}, not SENDING; nothing to resolve."
+            )
         stuck_since = contact.updated_at
         fields = ["status", "updated_at"]
         if resolution is Resolution.SENT:

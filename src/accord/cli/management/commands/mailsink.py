@@ -6,9 +6,16 @@ import signal
 import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accord.channels import mailbox
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
 
 
 class Command(BaseCommand):
@@ -18,7 +25,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8025)
+        parser.add_argument("--port", type=_port, default=8025)
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -26,7 +33,14 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        controller = mailbox.start_sink(host=options["host"], port=options["port"], folder=folder)
+        try:
+            controller = mailbox.start_sink(
+                host=options["host"], port=options["port"], folder=folder
+            )
+        except OSError as error:
+            raise CommandError(
+                f"Cannot listen on {options['host']}:{options['port']}: {error.strerror or error}"
+            ) from None
         self.stdout.write(
             f"Mail sink listening on {options['host']}:{options['port']}, storing in {folder} "
             "(Ctrl+C to stop)"
