@@ -368,6 +368,18 @@ class StrategyRun(models.Model):
     contacts_blocked = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, help_text="Counts per treatment, stage and bucket")
     error = models.TextField(blank=True)
+    engine = models.CharField(max_length=16, default="duckdb", db_default="duckdb")
+    version = models.ForeignKey(
+        "StrategyVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text="The stored strategy version run (null: a file given on the command line)",
+    )
+    process = models.CharField(
+        max_length=120, blank=True, default="", db_default="", help_text="host:pid running it"
+    )
 
     class Meta:
         constraints = [
@@ -386,7 +398,10 @@ class Treatment(models.TextChoices):
     PRE_DUE_REMINDER = "PRE_DUE_REMINDER", "Pre-due reminder"
     LATE_NOTICE = "LATE_NOTICE", "Late notice"
     PROMISE_REQUEST = "PROMISE_REQUEST", "Promise-to-pay request"
+    PLAN_OFFER = "PLAN_OFFER", "Payment-plan offer"
+    HARDSHIP_REVIEW = "HARDSHIP_REVIEW", "Restructure or hardship review"
     CALL_TASK = "CALL_TASK", "Call task for an agent"
+    ESCALATION = "ESCALATION", "Escalation flag"
 
 
 class Decision(models.Model):
@@ -405,6 +420,15 @@ class Decision(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
     reason_codes = models.JSONField(default=list)
     strategy_version = models.CharField(max_length=64)
+    # Which segment of the strategy the account fell in, the treatment path it followed,
+    # and its champion/challenger arm ("" outside an experiment); the step is ``treatment``.
+    segment = models.CharField(max_length=40, blank=True, default="", db_default="")
+    path = models.CharField(max_length=40, blank=True, default="", db_default="")
+    experiment = models.CharField(max_length=64, blank=True, default="", db_default="")
+    arm = models.CharField(max_length=40, blank=True, default="", db_default="")
+    # The behavioural scores the segment conditions read (0-100; docs/strategy.md).
+    risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    collectability_score = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     # The agents' work queue (ADR 0013), set by the strategy run for its as-of date only.
     queue_rank = models.IntegerField(
@@ -423,6 +447,11 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["as_of_date", "treatment"], name="decision_asof_treatment"),
             models.Index(fields=["run"], name="decision_run"),
+            models.Index(
+                fields=["experiment", "as_of_date", "arm"],
+                condition=~Q(experiment=""),
+                name="decision_experiment",
+            ),
             models.Index(
                 fields=["as_of_date", "queue_call_task", "queue_rank"],
                 include=["id"],  # index-only pages on PostgreSQL (SQLite indexes hold it)
@@ -646,3 +675,115 @@ class OneTimeCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "created_at"], name="otp_customer_created")]
+
+
+# --- Strategy versions, experiments, complaints, breathing space (issue 5) ---
+
+
+class StrategyStatus(models.TextChoices):
+    DRAFT = "DRAFT", "Draft"
+    ACTIVE = "ACTIVE", "Active"
+    RETIRED = "RETIRED", "Retired"
+
+
+class StrategyVersion(models.Model):
+    """One version of a strategy, stored as the YAML its author wrote; one is ACTIVE."""
+
+    name = models.CharField(max_length=40)
+    version = models.CharField(max_length=20)
+    source = models.TextField(help_text="The strategy's YAML, exactly as saved")
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=StrategyStatus.choices)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="successors"
+    )
+    note = models.TextField(blank=True, help_text="What changed and why")
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.CharField(max_length=150, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="strategy_version_unique"),
+            # At most one strategy version is active.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="ACTIVE"),
+                name="strategy_version_one_active",
+            ),
+        ]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class ExperimentArmPause(models.Model):
+    """A challenger arm taken out of an experiment: its accounts get the champion's path."""
+
+    experiment = models.CharField(max_length=64)
+    arm = models.CharField(max_length=40)
+    paused_at = models.DateTimeField()
+    paused_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    metrics = models.JSONField(default=dict, help_text="The figures that tripped the guardrail")
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    resumed_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "arm"],
+                condition=Q(resumed_at__isnull=True),
+                name="experiment_arm_one_pause",
+            ),
+        ]
+
+
+class ComplaintCategory(models.TextChoices):
+    CONTACT = "CONTACT", "How often or how we contacted them"
+    CONDUCT = "CONDUCT", "How they were treated"
+    AMOUNT = "AMOUNT", "What we say they owe, fees or charges"
+    PLAN = "PLAN", "A promise or payment plan"
+    OTHER = "OTHER", "Something else"
+
+
+class Complaint(models.Model):
+    """An expression of dissatisfaction by a customer, recorded by staff or the portal."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="complaints")
+    account = models.ForeignKey(
+        Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
+    )
+    category = models.CharField(max_length=16, choices=ComplaintCategory.choices)
+    summary = models.TextField()
+    received_at = models.DateTimeField()
+    received_via = models.CharField(max_length=8, choices=Channel.choices, blank=True)
+    recorded_by = models.CharField(max_length=150)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], name="complaint_received")]
+
+
+class BreathingSpaceKind(models.TextChoices):
+    # The Debt Respite Scheme (Breathing Space Moratorium) Regulations 2020.
+    STANDARD = "STANDARD", "Standard breathing space (60 days)"
+    MENTAL_HEALTH_CRISIS = "MENTAL_HEALTH_CRISIS", "Mental health crisis moratorium"
+
+
+class BreathingSpace(models.Model):
+    """A debt-respite moratorium: no collection contact while it lasts."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="breathing_spaces"
+    )
+    kind = models.CharField(max_length=24, choices=BreathingSpaceKind.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Unknown for a crisis moratorium")
+    reference = models.CharField(max_length=64, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.CharField(max_length=150)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
