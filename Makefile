@@ -8,7 +8,7 @@ export ACCORD_SMTP_PORT ?= 8025
 DEMO_ACCOUNTS ?= 5000
 export ACCORD_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install install-dev locale demo test check format lint types contracts unit integration functional clean
+.PHONY: install install-dev locale demo test check format lint types contracts unit integration functional spark clean
 
 # Reinstall only when the dependency list or the lock file changed.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,spark]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -50,7 +50,7 @@ demo: install locale
 
 test: install-dev locale check
 
-check: format lint types contracts unit integration functional
+check: format lint types contracts unit integration functional spark
 
 format:
 	$(BIN)/ruff format --check src tests benchmarks
@@ -65,15 +65,15 @@ contracts:
 	$(BIN)/lint-imports
 
 unit:
-	$(BIN)/pytest tests/unit -q -p no:cacheprovider
+	$(BIN)/pytest tests/unit -q -p no:cacheprovider -m "not spark"
 
 # The integration suite runs on SQLite, then again on PostgreSQL when
 # ACCORD_TEST_POSTGRES_URL names a server (.ci/run starts one); CI refuses to skip it.
 integration:
-	$(BIN)/pytest tests/integration -q -p no:cacheprovider -m "not postgres"
+	$(BIN)/pytest tests/integration -q -p no:cacheprovider -m "not postgres and not spark"
 	@if [ -n "$$ACCORD_TEST_POSTGRES_URL" ]; then \
 	  echo "== integration suite on PostgreSQL =="; \
-	  ACCORD_DATABASE_URL="$$ACCORD_TEST_POSTGRES_URL" $(BIN)/pytest tests/integration -q -p no:cacheprovider; \
+	  ACCORD_DATABASE_URL="$$ACCORD_TEST_POSTGRES_URL" $(BIN)/pytest tests/integration -q -p no:cacheprovider -m "not spark and not sqlite"; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "CI=true but ACCORD_TEST_POSTGRES_URL is not set: the PostgreSQL run may not be skipped in CI" >&2; exit 1; \
 	else \
@@ -81,7 +81,11 @@ integration:
 	fi
 
 functional:
-	$(BIN)/pytest tests/functional -q -p no:cacheprovider
+	$(BIN)/pytest tests/functional -q -p no:cacheprovider -m "not spark"
+
+# The engine parity tests on Spark (a JVM start-up is slow): their own step, needing Java 17.
+spark:
+	$(BIN)/pytest tests -q -p no:cacheprovider -m spark
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

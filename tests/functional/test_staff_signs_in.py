@@ -43,6 +43,8 @@ def test_manager_signs_in_and_sees_the_dashboard(
     assert page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts() == [
         "Dashboard",
         "Performance",
+        "Strategies",
+        "Experiments",
         "Messages",
     ]
     screenshot = tmp_path / "dashboard.png"

@@ -23,6 +23,8 @@ from accord.usecases import api_tokens, import_portfolio
 from accord.web.api import auth
 from accord.web.api.api import api
 from tests.integration import portfolio
+from tests.integration.test_api_complaints import ENDPOINTS as RECORD_ENDPOINTS
+from tests.integration.test_api_complaints import WORKERS as RECORDERS
 from tests.integration.test_api_issue4 import ENDPOINTS as ISSUE4_ENDPOINTS
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -302,7 +304,8 @@ class TestRoles:
             for path, item in schema["paths"].items()
             for method in item
         }
-        every = ENDPOINTS + ISSUE4_ENDPOINTS  # issue 4's roles are tested in its own module
+        # Issue 4's and the complaint/breathing-space roles are tested in their own modules.
+        every = ENDPOINTS + ISSUE4_ENDPOINTS + [("POST", p, RECORDERS) for p in RECORD_ENDPOINTS]
         assert documented == {(method, path) for method, path, _ in every}
         operations = [
             operation

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
+import yaml
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -20,13 +21,37 @@ from accord.audit import models as audit_models
 from accord.domain import compliance
 from accord.storage import models
 from accord.strategy import contact_filter, definition
-from accord.usecases import contact_policy, outbox, strategy_run
+from accord.usecases import contact_policy, outbox, strategies, strategy_run
 
 # 15:00 in London: inside every customer's convenient hours, so allowed contacts go now.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
 ACTOR = "test:strategy"
 _serial = iter(range(1, 1_000_000))
+
+
+def plain_source() -> str:
+    """Return the default strategy without its experiment: every channel is predictable."""
+    data = yaml.safe_load(definition.default_source())
+    data["version"] = "plain"
+    for segment in data["segments"]:
+        segment.pop("experiment", None)
+    used = {segment["path"] for segment in data["segments"]}
+    data["paths"] = {name: path for name, path in data["paths"].items() if name in used}
+    return str(yaml.safe_dump(data, sort_keys=False))
+
+
+def activate(source: str) -> models.StrategyVersion:
+    version = strategies.save_draft(
+        source=source, note="tests", based_on_id=None, actor=ACTOR, now=NOW
+    )
+    return strategies.activate(version_id=version.pk, actor=ACTOR, now=NOW)
+
+
+@pytest.fixture(autouse=True)
+def plain() -> models.StrategyVersion:
+    """Activate the plain strategy (tests of experiments activate the default one)."""
+    return activate(plain_source())
 
 
 def customer(
@@ -158,7 +183,15 @@ class TestDecisions:
         assert made.reason_codes == ["STAGE_EARLY", "DPD_12"]
         assert (made.days_past_due, made.bucket, made.stage) == (12, "DPD_1_30", "EARLY")
         assert (made.arrears_minor, made.balance_minor, made.currency) == (10_000, 10_000, "GBP")
-        assert made.strategy_version == "default@2026.11.1"
+        assert made.strategy_version == "default@plain"
+        assert (made.segment, made.path, made.experiment, made.arm) == (
+            "early_arrears",
+            "standard",
+            "",
+            "",
+        )
+        assert made.risk_score is not None
+        assert made.collectability_score is not None
         assert made.run_id == result.pk
         [queued] = contacts(late)
         assert queued.status == models.ContactStatus.PLANNED
@@ -180,7 +213,8 @@ class TestDecisions:
         assert decision(pre_due).reason_codes == ["STAGE_PRE_DUE", "DPD_0", "DUE_IN_3"]
         assert decision(mid).treatment == models.Treatment.PROMISE_REQUEST
         assert decision(late).treatment == models.Treatment.CALL_TASK
-        assert decision(recovery).treatment == models.Treatment.CALL_TASK
+        assert decision(recovery).treatment == models.Treatment.ESCALATION
+        assert contacts(recovery) == []
         assert decision(current).treatment == models.Treatment.NONE
         assert contacts(current) == []
         [call] = contacts(late)
@@ -329,10 +363,11 @@ class TestRefusals:
 
     def test_a_run_dated_after_today_is_refused_and_writes_nothing(self) -> None:
         account(due=days_ago(12))
+        audited_before = audit_models.AuditEvent.objects.count()
         with pytest.raises(strategy_run.RunFutureDated, match="after today"):
             run(as_of=date(2030, 1, 1))
         assert not models.StrategyRun.objects.exists()
-        assert not audit_models.AuditEvent.objects.exists()
+        assert audit_models.AuditEvent.objects.count() == audited_before
         assert run().status == models.RunStatus.COMPLETED
 
     def test_a_run_dated_today_where_the_operator_is_is_not_future_dated(self) -> None:
@@ -396,6 +431,10 @@ class TestCadence:
     def test_no_new_contact_with_the_same_template_within_its_cadence(self) -> None:
         late = account(due=days_ago(12))
         run()
+        # Dispatched: an unsent contact would be superseded by the next day's run.
+        models.ContactAttempt.objects.filter(account=late).update(
+            status=models.ContactStatus.SENT, sent_at=NOW
+        )
         second = run(as_of=TODAY + timedelta(days=3), now=NOW + timedelta(days=3))
         assert "CADENCE_WAIT" in decision(late, TODAY + timedelta(days=3)).reason_codes
         assert second.contacts_planned == 0
@@ -428,21 +467,23 @@ class TestContactPolicy:
         assert decision(opted).channel == models.Channel.SMS
         assert len(contacts(opted)) == 1
 
-    def test_a_cease_request_blocks_every_contact(self) -> None:
+    def test_a_cease_request_stops_the_path_and_every_contact(self) -> None:
         owner = customer()
         owner.cease_requests.create(received_at=NOW - timedelta(days=1), recorded_by=ACTOR)
         ceased = account(owner, due=days_ago(45))
         run()
-        assert "REG_F_CEASE_COMMUNICATION" in decision(ceased).reason_codes
+        assert decision(ceased).treatment == models.Treatment.NONE
+        assert decision(ceased).reason_codes == ["STAGE_MID", "DPD_45", "CEASE_REQUESTED"]
         assert contacts(ceased) == []
 
-    def test_an_unverified_dispute_blocks_contact_about_that_account(self) -> None:
+    def test_an_open_dispute_stops_the_path_for_that_account(self) -> None:
         disputed = account(due=days_ago(12))
         disputed.disputes.create(
             reason="not mine", received_at=NOW - timedelta(days=1), recorded_by=ACTOR
         )
         run()
-        assert "REG_F_DISPUTE_PAUSE" in decision(disputed).reason_codes
+        assert decision(disputed).treatment == models.Treatment.NONE
+        assert "DISPUTE_OPEN" in decision(disputed).reason_codes
         assert contacts(disputed) == []
 
     def test_calls_about_no_account_count_against_every_account_of_the_customer(self) -> None:

@@ -193,10 +193,12 @@ def test_a_strategy_run_ranks_its_queue_by_stage_then_arrears() -> None:
     assert [ranks[a.pk] for a in (recovery, late, mid, early)] == [1, 2, 3, 4]
     assert ranks[closed.pk] is None
     assert ranks[paid_up.pk] is None
-    assert [tasks[a.pk] for a in (recovery, late, mid)] == [True, True, False]
+    # 200 days past due is past the call step: an ESCALATION flag, no call task.
+    assert [tasks[a.pk] for a in (recovery, late, mid)] == [False, True, False]
     assert run.counts["work_queue"] == 4
     page = work_queue.work_queue(today=TODAY)
-    assert [item.account_id for item in page.items] == [recovery.pk, late.pk, mid.pk, early.pk]
+    # Open call tasks come first on the page, then the rank.
+    assert [item.account_id for item in page.items] == [late.pk, recovery.pk, mid.pk, early.pk]
     assert page.items[0].reasons == (work_queue.Reason.CALL_TASK, work_queue.Reason.IN_ARREARS)
 
 

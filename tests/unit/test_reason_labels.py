@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from accord.analytics.customer_360 import reason_label
+from accord.analytics import why
+from accord.analytics.why import reason_label
 from accord.domain.arrears import DelinquencyStage
 from accord.domain.compliance import RuleCode
 from accord.storage import models
+from accord.strategy import definition
 
 
 @pytest.mark.parametrize(
@@ -38,12 +40,8 @@ STRATEGY_CODES = [
     "DPD_45",
     "DUE_IN_3",
     *(f"ACCOUNT_{status}" for status in models.AccountStatus if status != "OPEN"),
-    "PROMISE_OPEN",
-    "PLAN_ACTIVE",
-    "CADENCE_WAIT",
-    "NO_CONTACT_POINT",
-    "POLICY_BLOCKED",
-    "POLICY_DEFERRED",
+    *definition.ReasonCode,
+    *definition.StopCondition,
 ]
 
 
@@ -55,3 +53,22 @@ def test_every_strategy_and_policy_code_has_a_written_label(code: str) -> None:
     assert label != code.replace("_", " ").capitalize()
     assert "_" not in label
     assert label[0].isupper() or label[0].isdigit()
+
+
+class TestExplain:
+    def test_explains_each_code_of_a_decision_in_its_order(self) -> None:
+        codes = ["STAGE_EARLY", "DPD_45", "ARM_PAUSED", "PAYMENT_RECEIVED", "STEP_WAIT"]
+
+        assert why.explain(codes) == [
+            "Early arrears",
+            "45 days past due",
+            "Its experiment arm is paused: following the champion's path",
+            "A payment arrived recently: on hold",
+            "Contacted recently: waiting before the next message",
+        ]
+
+    def test_explains_a_code_it_does_not_know_as_written(self) -> None:
+        assert why.explain(["SOMETHING_NEW"]) == ["Something new"]
+
+    def test_explains_no_codes_as_nothing(self) -> None:
+        assert why.explain([]) == []

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from accord.analytics import why
 from accord.analytics.portfolio_records import Page, find, paginate
 from accord.domain.money import Money
 from accord.storage import models
@@ -108,6 +109,13 @@ class DecisionRecord:
     reason_codes: list[str]
     strategy_version: str
     created_at: datetime.datetime
+    segment: str
+    path: str
+    experiment: str
+    arm: str
+    risk_score: int | None
+    collectability_score: int | None
+    explanations: list[str]
 
 
 def _filtered(queryset: QuerySet[Any], **conditions: Any) -> QuerySet[Any]:
@@ -284,6 +292,13 @@ def _decision(row: models.Decision) -> DecisionRecord:
         reason_codes=[str(code) for code in row.reason_codes or []],
         strategy_version=row.strategy_version,
         created_at=row.created_at,
+        segment=row.segment,
+        path=row.path,
+        experiment=row.experiment,
+        arm=row.arm,
+        risk_score=row.risk_score,
+        collectability_score=row.collectability_score,
+        explanations=why.explain([str(code) for code in row.reason_codes or []]),
     )
 
 

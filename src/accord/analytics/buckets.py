@@ -15,10 +15,12 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count, Min, Q, Sum
 
+from accord.analytics import why
 from accord.audit import models as audit_models
 from accord.domain import arrears
 from accord.domain.money import Money
 from accord.storage import models
+from accord.strategy import definition
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -112,6 +114,24 @@ class TreatmentRow:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class SplitRow:
+    """Count one segment's (or one experiment arm's) decisions in a run and their contacts.
+
+    ``experiment`` and ``arm`` are empty for a segment row; ``share`` is the arm's part of
+    its experiment's accounts (0-1), None for a segment.
+    """
+
+    segment: str
+    experiment: str
+    arm: str
+    decisions: int
+    contacts: int
+    blocked: int
+    share: Decimal | None
+    champion: bool = False
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RunOverview:
     """Hold what the manager view shows about strategy runs.
 
@@ -124,6 +144,8 @@ class RunOverview:
     buckets: list[BucketRow]
     bucket_counts: list[BucketCount]
     treatments: list[TreatmentRow]
+    segments: list[SplitRow] = dataclasses.field(default_factory=list)
+    arms: list[SplitRow] = dataclasses.field(default_factory=list)
 
     @property
     def currencies(self) -> list[str]:
@@ -236,17 +258,132 @@ def treatment_rows(*, run_id: int) -> list[TreatmentRow]:
     return rows
 
 
+def split_rows(
+    *, run_id: int, strategy: definition.Strategy | None = None
+) -> tuple[list[SplitRow], list[SplitRow]]:
+    """Return the run's decisions and contacts per segment, and per experiment arm.
+
+    With the run's ``strategy``, segments and arms come in its order (champion first);
+    otherwise segments in the order of their first decision, arms by experiment and name.
+    """
+    decided = (
+        models.Decision.objects.filter(run_id=run_id)
+        .order_by()
+        .values("segment", "experiment", "arm")
+        .annotate(decisions=Count("pk"), first=Min("pk"))
+    )
+    state = models.ContactStatus
+    contacted = (
+        models.ContactAttempt.objects.filter(run_id=run_id, decision__isnull=False)
+        .order_by()
+        .values("decision__segment", "decision__experiment", "decision__arm")
+        .annotate(
+            contacts=Count("pk", filter=~Q(status__in=[state.BLOCKED, state.CANCELLED])),
+            blocked=Count("pk", filter=Q(status=state.BLOCKED)),
+        )
+    )
+    contacts: dict[tuple[str, str, str], dict[str, int]] = {
+        (row["decision__segment"], row["decision__experiment"], row["decision__arm"]): {
+            "contacts": int(row["contacts"]),
+            "blocked": int(row["blocked"]),
+        }
+        for row in contacted
+    }
+    segments: dict[str, dict[str, int]] = {}
+    arms: dict[tuple[str, str], dict[str, int]] = {}
+    for row in decided:
+        sent = contacts.get((row["segment"], row["experiment"], row["arm"]), {})
+        tally = {
+            "decisions": int(row["decisions"]),
+            "contacts": int(sent.get("contacts", 0)),
+            "blocked": int(sent.get("blocked", 0)),
+            "first": int(row["first"]),
+        }
+        _add(segments.setdefault(row["segment"], {}), tally)
+        if row["experiment"]:
+            _add(arms.setdefault((row["experiment"], row["arm"]), {}), tally)
+    order: dict[tuple[str, str], tuple[int, int]] = {}
+    champions: set[tuple[str, str]] = set()
+    for place, segment in enumerate(strategy.segments if strategy else ()):
+        order[(segment.name, "")] = (place, 0)
+        if segment.experiment is not None:
+            champions.add((segment.experiment.name, segment.experiment.champion.name))
+            for index, arm in enumerate(segment.experiment.arms):
+                order[(segment.experiment.name, arm.name)] = (place, index)
+    last = (len(order) + 1, 0)
+    per_experiment: dict[str, int] = {}
+    for (experiment, _arm), tally in arms.items():
+        per_experiment[experiment] = per_experiment.get(experiment, 0) + tally["decisions"]
+    return (
+        [
+            SplitRow(
+                segment=name,
+                experiment="",
+                arm="",
+                share=None,
+                decisions=tally["decisions"],
+                contacts=tally["contacts"],
+                blocked=tally["blocked"],
+            )
+            for name, tally in sorted(
+                segments.items(),
+                key=lambda item: (order.get((item[0], ""), last), item[1]["first"]),
+            )
+        ],
+        [
+            SplitRow(
+                segment="",
+                experiment=experiment,
+                arm=arm,
+                share=Decimal(tally["decisions"]) / per_experiment[experiment],
+                champion=(experiment, arm) in champions,
+                decisions=tally["decisions"],
+                contacts=tally["contacts"],
+                blocked=tally["blocked"],
+            )
+            for (experiment, arm), tally in sorted(
+                arms.items(), key=lambda item: (order.get(item[0], last), item[0])
+            )
+        ],
+    )
+
+
+def _strategy_of(run: models.StrategyRun) -> definition.Strategy | None:
+    """Return the stored strategy version a run used, parsed (None for a file's run)."""
+    if run.version_id is None:
+        return None
+    source = (
+        models.StrategyVersion.objects.filter(pk=run.version_id)
+        .values_list("source", flat=True)
+        .first()
+    )
+    return None if source is None else why.parsed_source(source)
+
+
+def _add(total: dict[str, int], tally: dict[str, int]) -> None:
+    for field in ("decisions", "contacts", "blocked"):
+        total[field] = total.get(field, 0) + tally[field]
+    total["first"] = min(total.get("first", tally["first"]), tally["first"])
+
+
 def overview() -> RunOverview:
     """Return the latest run, the latest completed run and its buckets and treatments."""
     latest = models.StrategyRun.objects.order_by("-started_at", "-pk").first()
     completed = latest_completed_run()
     buckets = [] if completed is None else bucket_rows(run_id=completed.pk)
+    segments, arms = (
+        ([], [])
+        if completed is None
+        else split_rows(run_id=completed.pk, strategy=_strategy_of(completed))
+    )
     return RunOverview(
         latest=None if latest is None else RunSummary.of(latest),
         completed=None if completed is None else RunSummary.of(completed),
         buckets=buckets,
         bucket_counts=bucket_counts(buckets),
         treatments=[] if completed is None else treatment_rows(run_id=completed.pk),
+        segments=segments,
+        arms=arms,
     )
 
 

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Subquery, TextChoices
 
-from accord.analytics import account_state, work_queue
-from accord.domain.arrears import DelinquencyStage
-from accord.domain.compliance import RuleCode
+from accord.analytics import account_state, why, work_queue
 from accord.domain.money import Money
 from accord.storage import models
 
@@ -31,64 +28,8 @@ MAX_PROMISES = 20
 # How the customer 360 names a call an agent started and has not yet recorded.
 CALL_IN_PROGRESS = "In progress"
 
-# Reason codes the strategy run writes (docs/strategy.md) and the contact policy's rule IDs
-# (accord.domain.compliance.RuleCode), in words an agent reads at a glance. Codes that
-# carry a number or a status (DPD_<n>, DUE_IN_<n>, ACCOUNT_<status>, STAGE_<stage>) are
-# worded by reason_label; anything else unknown is shown as written.
-STAGE_REASON_LABELS: dict[str, str] = {
-    DelinquencyStage.PRE_DUE: "Payment falls due soon",
-    DelinquencyStage.CURRENT: "Up to date",
-    DelinquencyStage.EARLY: "Early arrears",
-    DelinquencyStage.MID: "Mid-stage arrears",
-    DelinquencyStage.LATE: "Late-stage arrears",
-    DelinquencyStage.RECOVERY: "Recovery stage",
-}
-
-POLICY_REASON_LABELS: dict[str, str] = {
-    RuleCode.INCONVENIENT_TIME: "Outside 08:00-21:00 local time",
-    RuleCode.CONSUMER_DESIGNATED_TIME: "Outside the customer's contact hours",
-    RuleCode.CALL_FREQUENCY_7_IN_7: "Seven calls in seven days already",
-    RuleCode.ELECTRONIC_OPT_OUT: "Opted out of this channel",
-    RuleCode.REFUSED_MEDIUM: "Asked not to be contacted this way",
-    RuleCode.CEASE_COMMUNICATION: "Asked us to stop contacting them",
-    RuleCode.DISPUTE_PAUSE: "Debt under unverified dispute",
-}
-
-REASON_LABELS: dict[str, str] = {
-    **{f"STAGE_{stage}": label for stage, label in STAGE_REASON_LABELS.items()},
-    "PROMISE_OPEN": "A promise to pay is open",
-    "PLAN_ACTIVE": "A repayment plan is active",
-    "CADENCE_WAIT": "Same message sent recently, so not repeated yet",
-    "NO_CONTACT_POINT": "No address or number for the channel",
-    "POLICY_BLOCKED": "Blocked by the contact policy: nothing queued",
-    "POLICY_DEFERRED": "Held until the contact policy allows it",
-    **POLICY_REASON_LABELS,
-}
-
-_DAYS_PAST_DUE = re.compile(r"DPD_(\d+)")
-_DUE_IN = re.compile(r"DUE_IN_(\d+)")
-
-
-def reason_label(code: str) -> str:
-    """Return the words an agent reads for a reason code, e.g. ``387 days past due``."""
-    if code in REASON_LABELS:
-        return REASON_LABELS[code]
-    if match := _DAYS_PAST_DUE.fullmatch(code):
-        days = int(match[1])
-        return "Not past due" if days == 0 else f"{_days(days)} past due"
-    if match := _DUE_IN.fullmatch(code):
-        days = int(match[1])
-        return {0: "Due today", 1: "Due tomorrow"}.get(days, f"Due in {_days(days)}")
-    if code.startswith("ACCOUNT_"):
-        status = _label(models.AccountStatus, code.removeprefix("ACCOUNT_"))
-        return f"Account {status.lower()}: no treatment"
-    if code.startswith("STAGE_"):
-        return f"{work_queue.stage_label(code.removeprefix('STAGE_'))} stage"
-    return code.replace("_", " ").capitalize()
-
-
-def _days(count: int) -> str:
-    return "1 day" if count == 1 else f"{count:,} days"
+# Reason codes read in words (the strategy's and the contact policy's): accord.analytics.why.
+reason_label = why.reason_label
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

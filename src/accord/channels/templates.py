@@ -72,6 +72,8 @@ MESSAGE_TEMPLATES = (
     "promise_request",
     "promise_confirmation",
     "plan_confirmation",
+    "plan_offer",
+    "hardship_review",
     "portal_code",
 )
 

@@ -38,6 +38,7 @@ SETTINGS: dict[str, str] = {
     "ACCORD_SMS_API_KEY": "API key of the HTTP SMS provider.",
     "ACCORD_SECURE_COOKIES": "1 to mark session and CSRF cookies Secure (behind HTTPS).",
     "ACCORD_PUBLIC_URL": "Address customers reach Accord at; messages link to its portal.",
+    "ACCORD_SPARK_MASTER": "Spark master for `accord run --engine spark` (default local[2]).",
 }
 
 DEMO_SECRET_KEY = "accord-demo-only-not-secret"  # noqa: S105 - refused outside demo/debug
@@ -78,6 +79,7 @@ class Environment:
     sms_api_key: str
     secure_cookies: bool
     public_url: str = "http://127.0.0.1:8000"
+    spark_master: str = "local[2]"
 
 
 def _flag(value: str | None) -> bool:
@@ -160,4 +162,5 @@ def load(env: Mapping[str, str] | None = None) -> Environment:
         public_url=(
             env.get("ACCORD_PUBLIC_URL") or f"http://127.0.0.1:{_int(env, 'ACCORD_PORT', 8000)}"
         ).rstrip("/"),
+        spark_master=env.get("ACCORD_SPARK_MASTER") or "local[2]",
     )

@@ -15,12 +15,15 @@ class JobsConfig(AppConfig):
     verbose_name = "Background tasks"
 
     def ready(self) -> None:
-        """Enqueue the dispatch task when messages are queued; check the SMS provider."""
+        """Enqueue dispatch when messages are queued and snapshots after runs; check SMS."""
         from accord.usecases import outbox
 
         outbox.contacts_queued.connect(
             _dispatch_queued_contacts, dispatch_uid="accord.jobs.dispatch_queued_contacts"
         )
+        from accord.jobs import experiments
+
+        experiments.connect()  # fold experiment assignments, snapshot figures after each run
         checks.register(_sms_provider_check, checks.Tags.compatibility)
 
 

@@ -1,13 +1,20 @@
 """Move batch data between the database and Arrow: extract for the strategy run, load results.
 
-Extraction reads through Django's connection (so inside its transaction, on SQLite and
-PostgreSQL alike) with ``fetchmany`` in batches and turns each batch into Arrow column by
-column: the only per-row Python objects are the tuples the database driver returns. Dates,
-times and JSON are selected as text (both databases then agree) and parsed in bulk. ADBC
-drivers, which hand Arrow over without Python tuples, replace this in issue 5 (ADR 0008).
+**Extract.** :func:`snapshot` opens one consistent read of the whole book and yields a
+:class:`Snapshot` whose ``read`` returns Arrow tables. Where it can, it reads through an ADBC
+driver (``adbc-driver-sqlite``, ``adbc-driver-postgresql``) on a connection of its own: rows
+arrive as Arrow columns, never as Python tuples (ADR 0016). That connection holds one read
+transaction for every table (SQLite: one WAL snapshot; PostgreSQL: ``REPEATABLE READ READ
+ONLY``), so the tables agree with each other however long the read takes.
 
-Loading goes the other way: an Arrow table becomes one ``COPY`` on PostgreSQL or batched
-``executemany`` on SQLite, never an ORM ``save()`` per row.
+ADBC cannot serve two cases, which read through Django's connection instead (``fetch``:
+``fetchmany`` batches turned into Arrow column by column): an in-memory SQLite database
+(the test suite's), which no second connection can open, and a caller already inside a
+transaction, whose uncommitted writes a second connection cannot see. Dates, times and JSON
+are selected as text where the two databases would disagree and parsed in bulk.
+
+**Load** goes the other way: an Arrow table becomes one ``COPY`` on PostgreSQL or batched
+``executemany`` on SQLite inside Django's transaction, never an ORM ``save()`` per row.
 """
 
 from __future__ import annotations
@@ -15,18 +22,33 @@ from __future__ import annotations
 import contextlib
 import datetime
 import enum
+import json
+import logging
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import connection
+from django.db import connection, transaction
 
 from accord.storage import bulk, models
 
+logger = logging.getLogger(__name__)
+
 FETCH_BATCH = 50_000
 LOAD_BATCH = 50_000
+# Rows per CSV block handed to PostgreSQL's COPY.
+COPY_BATCH = 100_000
+# Rows per Arrow batch read by the ADBC SQLite driver. It infers each column's type from
+# the batch's values, so a query whose columns may be NULL is read as a single batch.
+ADBC_BATCH = 65_536
+ADBC_SINGLE_BATCH = 2**30
 
 
 class Kind(enum.Enum):
@@ -75,9 +97,10 @@ def as_text(column: str) -> str:
 def fetch(
     sql: str, params: Sequence[Any], columns: Mapping[str, Kind], *, batch: int = FETCH_BATCH
 ) -> pa.Table:
-    """Run ``sql`` (``%s`` placeholders) and return its rows as an Arrow table.
+    """Run ``sql`` (``%s`` placeholders) on Django's connection; return its rows as Arrow.
 
-    ``columns`` names the selected columns in order and says how each converts.
+    ``columns`` names the selected columns in order and says how each converts. It reads
+    inside the caller's transaction, so it sees the caller's own writes.
     """
     target = schema(columns)
     batches: list[pa.RecordBatch] = []
@@ -85,40 +108,230 @@ def fetch(
         cursor.execute(sql, list(params))
         while rows := cursor.fetchmany(batch):
             values = list(zip(*rows, strict=True))
-            arrays = [_column(values[index], kind) for index, kind in enumerate(columns.values())]
+            arrays = [
+                _convert(pa.array(values[index]), kind)
+                for index, kind in enumerate(columns.values())
+            ]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=target))
     if not batches:
         return target.empty_table()
     return pa.Table.from_batches(batches, schema=target)
 
 
-def _column(values: Sequence[Any], kind: Kind) -> pa.Array:
-    if kind is Kind.INT:
-        return pa.array(values, pa.int64())
-    if kind is Kind.TEXT:
-        return pa.array(values, pa.string())
-    if kind is Kind.BOOL:
-        # SQLite hands booleans back as 0/1.
-        return pa.array(values).cast(pa.bool_()) if values else pa.array([], pa.bool_())
+def _convert(values: pa.Array | pa.ChunkedArray, kind: Kind) -> pa.Array | pa.ChunkedArray:
+    """Return ``values`` as ``kind``'s Arrow type, whichever type the driver gave them."""
+    target = _ARROW[kind]
+    if len(values) == 0 or pa.types.is_null(values.type):
+        return pa.nulls(len(values), target)
     if kind is Kind.DATE:
-        return pc.utf8_slice_codeunits(pa.array(values, pa.string()), 0, 10).cast(pa.date32())
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            return pc.utf8_slice_codeunits(values, 0, 10).cast(target)
+        return values.cast(target)
     if kind is Kind.TIME:
-        return pc.utf8_slice_codeunits(pa.array(values, pa.string()), 0, 5)
+        return pc.utf8_slice_codeunits(values.cast(pa.string()), 0, 5)
     if kind is Kind.TIMESTAMP:
         return _timestamps(values)
-    return pl.Series(values, dtype=pl.String).str.json_decode(pl.List(pl.String)).to_arrow()
+    if kind is Kind.JSON_TEXT_LIST:
+        text = pl.Series(values.cast(pa.string()))
+        return text.str.json_decode(pl.List(pl.String)).to_arrow()
+    # INT, TEXT, BOOL (SQLite hands booleans back as 0/1)
+    return values.cast(target)
 
 
-def _timestamps(values: Sequence[Any]) -> pa.Array:
+def _timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     utc = pa.timestamp("us", tz="UTC")
-    sample = next((value for value in values if value is not None), None)
-    if isinstance(sample, datetime.datetime):
-        # psycopg returns aware datetimes (Django keeps the session in UTC).
-        return pa.array(values, utc)
+    if pa.types.is_timestamp(values.type):
+        # psycopg and ADBC return aware timestamps (Django keeps PostgreSQL in UTC).
+        return values.cast(utc) if values.type.tz else values.cast(pa.timestamp("us")).cast(utc)
+    if not pa.types.is_string(values.type):
+        # Python datetimes from psycopg through pa.array().
+        return values.cast(utc)
     # SQLite stores Django's datetimes as naive UTC text.
-    text = pa.array(values, pa.string())
-    trimmed = pc.utf8_slice_codeunits(text, 0, 26)
+    trimmed = pc.utf8_slice_codeunits(values, 0, 26)
     return trimmed.cast(pa.timestamp("us")).cast(utc)
+
+
+class Snapshot(Protocol):
+    """Read many tables from one consistent state of the database."""
+
+    via: str  # "adbc" or "django": how the rows are read (reported by the run)
+
+    def read(
+        self, sql: str, params: Sequence[Any], columns: Mapping[str, Kind], *, nullable: bool
+    ) -> pa.Table:
+        """Run ``sql`` (``%s`` placeholders) and return its rows as Arrow.
+
+        ``nullable`` says a selected column may be NULL.
+        """
+
+
+class _DjangoSnapshot:
+    """Read through Django's connection, inside the transaction :func:`snapshot` opened."""
+
+    via = "django"
+
+    def read(
+        self, sql: str, params: Sequence[Any], columns: Mapping[str, Kind], *, nullable: bool
+    ) -> pa.Table:
+        return fetch(sql, params, columns)
+
+
+class _AdbcSnapshot:
+    """Read PostgreSQL through an ADBC connection holding one read transaction."""
+
+    via = "adbc"
+
+    def __init__(self, dbapi_connection: Any) -> None:
+        self._connection = dbapi_connection
+
+    def read(
+        self, sql: str, params: Sequence[Any], columns: Mapping[str, Kind], *, nullable: bool
+    ) -> pa.Table:
+        with contextlib.closing(self._connection.cursor()) as cursor:
+            cursor.execute(_placeholders(sql, "postgresql"), list(params))
+            data: pa.Table = cursor.fetch_arrow_table()
+        return _arrow(data, columns)
+
+
+class _SqliteReaderSnapshot:
+    """Read SQLite through ADBC in a reader process (:mod:`accord.storage.sqlite_reader`).
+
+    The reader holds one read transaction for every query; each result comes back as an
+    Arrow IPC file in ``folder``, memory-mapped here.
+    """
+
+    via = "adbc"
+
+    def __init__(self, process: subprocess.Popen[str], folder: Path) -> None:
+        self._process = process
+        self._folder = folder
+        self._queries = 0
+
+    def read(
+        self, sql: str, params: Sequence[Any], columns: Mapping[str, Kind], *, nullable: bool
+    ) -> pa.Table:
+        self._queries += 1
+        out = self._folder / f"{self._queries}.arrow"
+        request = {
+            "sql": _placeholders(sql, "sqlite"),
+            "params": [_sqlite_param(p) for p in params],
+            # The driver infers each column's type from a batch: NULLs first would fail.
+            "batch_rows": ADBC_SINGLE_BATCH if nullable else ADBC_BATCH,
+            "out": str(out),
+        }
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise ReaderFailed(f"the SQLite reader stopped (exit status {self._process.poll()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise ReaderFailed(f"the SQLite reader failed: {answer['error']}")
+        data = pa.ipc.open_file(pa.memory_map(str(out))).read_all()
+        out.unlink()  # the mapping stays readable until the table is dropped
+        return _arrow(data, columns)
+
+
+class ReaderFailed(RuntimeError):
+    """The SQLite reader process failed or stopped; the message says how."""
+
+
+def _arrow(data: pa.Table, columns: Mapping[str, Kind]) -> pa.Table:
+    arrays = [_convert(data.column(index), kind) for index, kind in enumerate(columns.values())]
+    return pa.Table.from_arrays(arrays, schema=schema(columns))
+
+
+@contextlib.contextmanager
+def sqlite_reader(database: str) -> Iterator[Snapshot]:
+    """Yield a snapshot of the SQLite file ``database`` read by an ADBC reader process."""
+    with tempfile.TemporaryDirectory(prefix="accord-extract-") as folder:
+        process = subprocess.Popen(  # noqa: S603 - our own module, no shell
+            [sys.executable, "-m", "accord.storage.sqlite_reader", database],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            yield _SqliteReaderSnapshot(process, Path(folder))
+        finally:
+            assert process.stdin is not None
+            process.stdin.close()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+def _placeholders(sql: str, vendor: str) -> str:
+    """Turn Django's ``%s`` placeholders into the driver's (``?`` or ``$1``, ``$2`` ...)."""
+    if vendor == "sqlite":
+        return sql.replace("%s", "?")
+    parts = sql.split("%s")
+    return "".join(
+        part + (f"${index}" if index < len(parts) else "")
+        for index, part in enumerate(parts, start=1)
+    )
+
+
+def _sqlite_param(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        # SQLite holds Django's datetimes as naive UTC text and compares them as text.
+        return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def adbc_reason() -> str:
+    """Return why :func:`snapshot` would read through Django rather than ADBC ("" if not)."""
+    if connection.in_atomic_block:
+        return "the caller's transaction may hold writes a second connection cannot see"
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name):
+        return "an in-memory SQLite database cannot be opened by a second connection"
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return f"no ADBC driver for {connection.vendor}"
+    return ""
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[Snapshot]:
+    """Yield a :class:`Snapshot`: every read sees the same committed state of the database."""
+    if adbc_reason():
+        with transaction.atomic():
+            yield _DjangoSnapshot()
+        return
+    if connection.vendor == "sqlite":
+        with sqlite_reader(str(connection.settings_dict["NAME"])) as reader:
+            yield reader
+        return
+    import adbc_driver_postgresql.dbapi  # heavy, and only the run needs it
+
+    with contextlib.closing(adbc_driver_postgresql.dbapi.connect(postgres_url())) as adbc:
+        try:
+            with contextlib.closing(adbc.cursor()) as cursor:
+                # The driver opened the transaction; nothing has read in it yet.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            yield _AdbcSnapshot(adbc)
+        finally:
+            adbc.rollback()
+
+
+def postgres_url() -> str:
+    """Return a ``postgresql://`` URL for Django's (PostgreSQL) database."""
+    settings = connection.settings_dict
+    user = quote(str(settings.get("USER") or ""), safe="")
+    password = quote(str(settings.get("PASSWORD") or ""), safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings.get("HOST") or "localhost"
+    port = f":{settings['PORT']}" if settings.get("PORT") else ""
+    return f"postgresql://{credentials}{host}{port}/{quote(str(settings['NAME']), safe='')}"
 
 
 def ids_json(ids: pa.Array | pa.ChunkedArray | Sequence[int]) -> str:
@@ -134,26 +347,36 @@ def id_in(column: str) -> str:
     return f"{column} IN (SELECT value FROM json_each(%s))"
 
 
-def accounts(*, account_ids: Sequence[int] | None = None) -> pa.Table:
-    """Return every account (or those in ``account_ids``): id, customer, currency, status."""
+def _reader(snapshot: Snapshot | None) -> Snapshot:
+    return snapshot if snapshot is not None else _DjangoSnapshot()
+
+
+def accounts(
+    *, account_ids: Sequence[int] | None = None, snapshot: Snapshot | None = None
+) -> pa.Table:
+    """Return every account (or those in ``account_ids``): customer, currency, status, product."""
     where, params = _only(account_ids, "a.id")
-    return fetch(
-        f"SELECT a.id, a.customer_id, a.currency, a.status FROM {t(models.Account)} a{where} "
-        "ORDER BY a.id",
+    return _reader(snapshot).read(
+        "SELECT a.id, a.customer_id, a.currency, a.status, a.product_type "
+        f"FROM {t(models.Account)} a{where} ORDER BY a.id",
         params,
         {
             "account_id": Kind.INT,
             "customer_id": Kind.INT,
             "currency": Kind.TEXT,
             "status": Kind.TEXT,
+            "product_type": Kind.TEXT,
         },
+        nullable=False,
     )
 
 
-def charges(*, account_ids: Sequence[int] | None = None) -> pa.Table:
+def charges(
+    *, account_ids: Sequence[int] | None = None, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return every charge: account, reference, due date and amount in minor units."""
     where, params = _only(account_ids, "c.account_id")
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT c.account_id, c.external_ref, {as_text('c.due_date')}, c.amount_minor "
         f"FROM {t(models.Charge)} c{where}",
         params,
@@ -163,28 +386,36 @@ def charges(*, account_ids: Sequence[int] | None = None) -> pa.Table:
             "due_date": Kind.DATE,
             "amount_minor": Kind.INT,
         },
+        nullable=False,
     )
 
 
-def payments(*, as_of: datetime.date, account_ids: Sequence[int] | None = None) -> pa.Table:
+def payments(
+    *,
+    as_of: datetime.date,
+    account_ids: Sequence[int] | None = None,
+    snapshot: Snapshot | None = None,
+) -> pa.Table:
     """Return the payments received on or before ``as_of``."""
     where, params = _only(account_ids, "p.account_id")
     clause = f"{where} AND" if where else " WHERE"
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT p.account_id, {as_text('p.received_date')}, p.amount_minor "
         f"FROM {t(models.Payment)} p{clause} p.received_date <= %s",
-        [*params, as_of.isoformat()],
+        [*params, as_of],
         {"account_id": Kind.INT, "received_date": Kind.DATE, "amount_minor": Kind.INT},
+        nullable=False,
     )
 
 
-def customers() -> pa.Table:
-    """Return what the strategy needs of every customer to choose and time a contact."""
-    return fetch(
+def customers(*, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return what the strategy needs of every customer to segment, choose and time a contact."""
+    return _reader(snapshot).read(
         "SELECT c.id, c.language, c.preferred_channel, "
         f"{as_text('c.time_zones')}, {as_text('c.contact_hours_start')}, "
         f"{as_text('c.contact_hours_end')}, "
-        "CASE WHEN c.address_line1 <> '' THEN 1 ELSE 0 END "
+        "CASE WHEN c.address_line1 <> '' THEN 1 ELSE 0 END, "
+        "c.debtor_type, c.region, c.country "
         f"FROM {t(models.Customer)} c",
         [],
         {
@@ -195,90 +426,159 @@ def customers() -> pa.Table:
             "contact_hours_start": Kind.TIME,
             "contact_hours_end": Kind.TIME,
             "has_address": Kind.BOOL,
+            "debtor_type": Kind.TEXT,
+            "region": Kind.TEXT,
+            "country": Kind.TEXT,
         },
+        nullable=True,  # contact hours
     )
 
 
-def contact_points() -> pa.Table:
+def contact_points(*, snapshot: Snapshot | None = None) -> pa.Table:
     """Return every phone number and e-mail address with its position (0 is primary)."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT customer_id, kind, value, position FROM {t(models.ContactPoint)}",
         [],
         {"customer_id": Kind.INT, "kind": Kind.TEXT, "value": Kind.TEXT, "position": Kind.INT},
+        nullable=False,
     )
 
 
-def opt_outs() -> pa.Table:
+def opt_outs(*, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the customers' active channel opt-outs."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT customer_id, channel FROM {t(models.ChannelOptOut)} WHERE withdrawn_at IS NULL",
         [],
         {"customer_id": Kind.INT, "channel": Kind.TEXT},
+        nullable=False,
     )
 
 
-def cease_requests() -> pa.Table:
+def cease_requests(*, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the customers with a cease request that has not been withdrawn."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT DISTINCT customer_id FROM {t(models.CeaseRequest)} WHERE withdrawn_at IS NULL",
         [],
         {"customer_id": Kind.INT},
+        nullable=False,
     )
 
 
-def unverified_disputes() -> pa.Table:
+def unverified_disputes(*, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the accounts with an open dispute that has not been verified."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT DISTINCT account_id FROM {t(models.Dispute)} "
         "WHERE verified_at IS NULL AND resolved_at IS NULL",
         [],
         {"account_id": Kind.INT},
+        nullable=False,
     )
 
 
-def promise_holds(*, as_of: datetime.date) -> pa.Table:
+def open_disputes(*, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return the accounts with a dispute not yet resolved (verified or not)."""
+    return _reader(snapshot).read(
+        f"SELECT DISTINCT account_id FROM {t(models.Dispute)} WHERE resolved_at IS NULL",
+        [],
+        {"account_id": Kind.INT},
+        nullable=False,
+    )
+
+
+def vulnerable_customers(*, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return the customers with an unresolved vulnerability on record."""
+    return _reader(snapshot).read(
+        f"SELECT DISTINCT customer_id FROM {t(models.Vulnerability)} WHERE resolved_at IS NULL",
+        [],
+        {"customer_id": Kind.INT},
+        nullable=False,
+    )
+
+
+def breathing_spaces(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return the customers with a breathing space in force on ``as_of``."""
+    return _reader(snapshot).read(
+        f"SELECT DISTINCT customer_id FROM {t(models.BreathingSpace)} "
+        "WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s) AND cancelled_at IS NULL",
+        [as_of, as_of],
+        {"customer_id": Kind.INT},
+        nullable=False,
+    )
+
+
+def paused_arms(*, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return the experiment arms paused now (a pause not yet resumed)."""
+    return _reader(snapshot).read(
+        f"SELECT experiment, arm FROM {t(models.ExperimentArmPause)} WHERE resumed_at IS NULL",
+        [],
+        {"experiment": Kind.TEXT, "arm": Kind.TEXT},
+        nullable=False,
+    )
+
+
+def promise_holds(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the accounts with an open promise not yet due on ``as_of``."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT DISTINCT account_id FROM {t(models.Promise)} "
         "WHERE status = %s AND promised_date >= %s",
-        [models.PromiseStatus.OPEN, as_of.isoformat()],
+        [models.PromiseStatus.OPEN.value, as_of],
         {"account_id": Kind.INT},
+        nullable=False,
     )
 
 
-def active_plans() -> pa.Table:
+def active_plans(*, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the active repayment plans: id, account and when each was agreed."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT id, account_id, created_at FROM {t(models.RepaymentPlan)} WHERE status = %s",
-        [models.PlanStatus.ACTIVE],
+        [models.PlanStatus.ACTIVE.value],
         {"plan_id": Kind.INT, "account_id": Kind.INT, "created_at": Kind.TIMESTAMP},
+        nullable=False,
     )
 
 
-def plan_instalments() -> pa.Table:
+def plan_instalments(*, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the instalments of the active repayment plans: plan, due date and amount."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT i.plan_id, {as_text('i.due_date')}, i.amount_minor "
         f"FROM {t(models.PlanInstalment)} i JOIN {t(models.RepaymentPlan)} p ON p.id = i.plan_id "
         "WHERE p.status = %s",
-        [models.PlanStatus.ACTIVE],
+        [models.PlanStatus.ACTIVE.value],
         {"plan_id": Kind.INT, "due_date": Kind.DATE, "amount_minor": Kind.INT},
+        nullable=False,
     )
 
 
-def contact_history(*, since: datetime.datetime) -> pa.Table:
-    """Return the contact attempts planned or sent since ``since``.
+def _superseded(as_of: datetime.date) -> tuple[str, list[Any]]:
+    """Return SQL (and its parameters) true for a contact superseded as of ``as_of``.
+
+    Catch-up (docs/strategy.md): a strategy contact still PLANNED from a run with an earlier
+    as-of date was never sent; the run as of ``as_of`` decides its account afresh and
+    cancels it, so it counts for no cadence.
+    """
+    return (
+        f"(c.status = %s AND c.origin = %s AND c.run_id IN "
+        f"(SELECT r.id FROM {t(models.StrategyRun)} r WHERE r.as_of_date < %s))",
+        [models.ContactStatus.PLANNED.value, models.ContactOrigin.STRATEGY.value, as_of],
+    )
+
+
+def contact_history(
+    *, since: datetime.datetime, as_of: datetime.date, snapshot: Snapshot | None = None
+) -> pa.Table:
+    """Return the contact attempts planned or sent since ``since``, less superseded ones.
 
     ``account_id`` is null for a contact about no particular account: the strategy counts
     such a call against every account of the customer.
     """
-    return fetch(
-        "SELECT account_id, customer_id, template, channel, status, direction, "
-        "CASE WHEN connected IS NULL THEN NULL WHEN connected THEN 1 ELSE 0 END, "
-        "planned_at, sent_at "
-        f"FROM {t(models.ContactAttempt)} "
-        "WHERE planned_at >= %s OR sent_at >= %s",
-        [since, since],
+    superseded, params = _superseded(as_of)
+    return _reader(snapshot).read(
+        "SELECT c.account_id, c.customer_id, c.template, c.channel, c.status, c.direction, "
+        "CASE WHEN c.connected IS NULL THEN NULL WHEN c.connected THEN 1 ELSE 0 END, "
+        "c.planned_at, c.sent_at "
+        f"FROM {t(models.ContactAttempt)} c "
+        f"WHERE (c.planned_at >= %s OR c.sent_at >= %s) AND NOT {superseded}",
+        [since, since, *params],
         {
             "account_id": Kind.INT,
             "customer_id": Kind.INT,
@@ -290,25 +590,48 @@ def contact_history(*, since: datetime.datetime) -> pa.Table:
             "planned_at": Kind.TIMESTAMP,
             "sent_at": Kind.TIMESTAMP,
         },
+        nullable=True,
     )
 
 
-def decided_accounts(*, as_of: datetime.date) -> pa.Table:
+def superseded_contacts(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return the strategy contacts a run as of ``as_of`` supersedes: id, account, run."""
+    superseded, params = _superseded(as_of)
+    return _reader(snapshot).read(
+        f"SELECT c.id, c.account_id, c.run_id FROM {t(models.ContactAttempt)} c WHERE {superseded}",
+        params,
+        {"contact_id": Kind.INT, "account_id": Kind.INT, "run_id": Kind.INT},
+        nullable=False,
+    )
+
+
+def decided_accounts(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the accounts that already have a decision for ``as_of``."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT account_id FROM {t(models.Decision)} WHERE as_of_date = %s",
-        [as_of.isoformat()],
+        [as_of],
         {"account_id": Kind.INT},
+        nullable=False,
     )
 
 
-def promises_due(*, as_of: datetime.date) -> pa.Table:
+def planned_keys(*, prefix: str, snapshot: Snapshot | None = None) -> pa.Table:
+    """Return the outbox idempotency keys that start with ``prefix``."""
+    return _reader(snapshot).read(
+        f"SELECT idempotency_key FROM {t(models.ContactAttempt)} WHERE idempotency_key LIKE %s",
+        [prefix + "%"],
+        {"idempotency_key": Kind.TEXT},
+        nullable=False,
+    )
+
+
+def promises_due(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the open promises whose promised date is before ``as_of``."""
-    return fetch(
+    return _reader(snapshot).read(
         f"SELECT id, account_id, amount_minor, currency, created_at, "
         f"{as_text('promised_date')} "
         f"FROM {t(models.Promise)} WHERE status = %s AND promised_date < %s",
-        [models.PromiseStatus.OPEN, as_of.isoformat()],
+        [models.PromiseStatus.OPEN.value, as_of],
         {
             "promise_id": Kind.INT,
             "account_id": Kind.INT,
@@ -317,6 +640,7 @@ def promises_due(*, as_of: datetime.date) -> pa.Table:
             "created_at": Kind.TIMESTAMP,
             "promised_date": Kind.DATE,
         },
+        nullable=False,
     )
 
 
@@ -344,10 +668,16 @@ def insert(model: type[Any], data: pa.Table) -> int:
     table_name = bulk.table(model)
     with _raw_cursor() as cursor:
         if connection.vendor == "postgresql":
-            statement = f"COPY {q(table_name)} ({', '.join(q(n) for n in names)}) FROM STDIN"
+            # CSV written by Polars in batches, not Python row objects: \N marks a null, so
+            # an unquoted empty field stays an empty string.
+            statement = (
+                f"COPY {q(table_name)} ({', '.join(q(n) for n in names)}) FROM STDIN "
+                "WITH (FORMAT csv, NULL '\\N')"
+            )
             with cursor.copy(statement) as copy:
-                for row in frame.iter_rows():
-                    copy.write_row(row)
+                for start in range(0, frame.height, COPY_BATCH):
+                    chunk = frame.slice(start, COPY_BATCH)
+                    copy.write(chunk.write_csv(include_header=False, null_value="\\N"))
         else:
             sql = (
                 f"INSERT INTO {q(table_name)} ({', '.join(q(n) for n in names)}) "

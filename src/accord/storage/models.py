@@ -447,8 +447,11 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["as_of_date", "treatment"], name="decision_asof_treatment"),
             models.Index(fields=["run"], name="decision_run"),
+            # Experiment results and assignments read (account, arm) from the index alone; a
+            # query must say NOT (experiment = '') for SQLite to use this partial index.
             models.Index(
-                fields=["experiment", "as_of_date", "arm"],
+                fields=["experiment", "as_of_date", "arm", "account"],
+                include=["id"],
                 condition=~Q(experiment=""),
                 name="decision_experiment",
             ),
@@ -739,6 +742,55 @@ class ExperimentArmPause(models.Model):
                 condition=Q(resumed_at__isnull=True),
                 name="experiment_arm_one_pause",
             ),
+        ]
+
+
+class ExperimentAssignment(models.Model):
+    """An account's place in an arm of an experiment: the first and latest days decided there.
+
+    Derived from the decisions after every strategy run (``accord.storage.experiment_assignments``,
+    ADR 0017), so that the guardrails count an arm's accounts without reading its decisions.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    experiment = models.CharField(max_length=64)
+    arm = models.CharField(max_length=40)
+    first_date = models.DateField()
+    last_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            # Also the index the account foreign key and the harm events are looked up by.
+            models.UniqueConstraint(
+                fields=["account", "experiment", "arm"], name="experiment_assignment_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["last_date", "experiment", "arm", "first_date"],
+                name="experiment_assignment_recent",
+            ),
+        ]
+
+
+class ExperimentSnapshot(models.Model):
+    """An experiment's figures per arm over a window, computed once after a strategy run."""
+
+    experiment = models.CharField(max_length=64)
+    start = models.DateField()
+    end = models.DateField()
+    bucket_edges = models.CharField(
+        max_length=200, help_text="The days past due the roll rate's buckets start at"
+    )
+    computed_at = models.DateTimeField()
+    run = models.ForeignKey(
+        StrategyRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    figures = models.JSONField(help_text="Per arm: the counts the results are built from")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["experiment", "computed_at"], name="experiment_snapshot_latest")
         ]
 
 

@@ -55,8 +55,10 @@ def rank_decisions(*, as_of: datetime.date) -> int:
     # Each decision of the day with what ranks it; then the queued ones numbered 1..N.
     flagged = (
         f"SELECT d.id, d.account_id, d.stage, d.arrears_minor, {stage_rank} AS stage_rank, "
-        f"EXISTS (SELECT 1 FROM {extract.t(models.ContactAttempt)} c "
-        "WHERE c.account_id = d.account_id AND c.channel = %s AND c.status = %s) AS call_task "
+        # IN (list): the open call tasks are read once and probed per decision. A correlated
+        # EXISTS let SQLite (without statistics) scan every open call task per decision.
+        f"d.account_id IN (SELECT c.account_id FROM {extract.t(models.ContactAttempt)} c "
+        "WHERE c.channel = %s AND c.status = %s AND c.account_id IS NOT NULL) AS call_task "
         f"FROM {decision} d JOIN {extract.t(models.Account)} a ON a.id = d.account_id "
         "WHERE d.as_of_date = %s AND a.status NOT IN (%s, %s)"
     )

@@ -2,7 +2,7 @@
 
 The rules are exactly those of :mod:`accord.domain.arrears` (a property test holds the two
 together): payments received on or before ``as_of`` are pooled and applied to charges oldest
-due first (ties by reference), so a charge's unpaid remainder is its amount less whatever the
+due first, so a charge's unpaid remainder is its amount less whatever the
 pool has left after paying every older charge. With a running total of charges in that order,
 ``unpaid = clamp(running_total - paid, 0, amount)``: a window function, no loop.
 
@@ -44,6 +44,19 @@ PAYMENTS_SCHEMA = pa.schema(
         ("amount_minor", pa.int64()),
     ]
 )
+# Dates enter the engines as day numbers (:func:`day_numbers`).
+_CHARGE_DAYS = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("reference", pa.string()),
+        ("due_date", pa.int64()),
+        ("amount_minor", pa.int64()),
+    ]
+)
+_PAYMENT_DAYS = pa.schema(
+    [("account_id", pa.int64()), ("received_date", pa.int64()), ("amount_minor", pa.int64())]
+)
+EPOCH = datetime.date(1970, 1, 1)
 STATE_SCHEMA = pa.schema(
     [
         ("account_id", pa.int64()),
@@ -106,6 +119,25 @@ def bucket_expression(
     )
 
 
+def day_number(day: datetime.date) -> int:
+    """Return ``day`` as a whole number of days since 1970-01-01 (Arrow's ``date32`` value)."""
+    return (day - EPOCH).days
+
+
+def day_numbers(data: pa.Table, names: tuple[str, ...]) -> pa.Table:
+    """Replace the ``date32`` columns ``names`` by their day numbers (int64).
+
+    Every engine subtracts and compares whole numbers the same way; date arithmetic and
+    date types differ from one engine to the next, so dates cross into the engines as
+    day numbers.
+    """
+    for name in names:
+        index = data.schema.get_field_index(name)
+        column = data[name].cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
+        data = data.set_column(index, name, column)
+    return data
+
+
 def account_states(
     *,
     accounts: pa.Table,
@@ -119,24 +151,58 @@ def account_states(
 
     Accounts without charges are up to date with a balance of minus what they paid.
     """
-    account = table(accounts, ACCOUNTS_SCHEMA)
-    charge = table(charges, CHARGES_SCHEMA)
-    payment = table(payments, PAYMENTS_SCHEMA)
-    day = ibis.date(as_of)
+    return states(
+        account=table(accounts, ACCOUNTS_SCHEMA),
+        charges=charges,
+        payments=payments,
+        as_of=as_of,
+        thresholds=thresholds,
+        buckets=buckets,
+    ).select(*STATE_SCHEMA.names)
 
-    paid = (
-        payment.filter(payment.received_date <= day)
-        .group_by("account_id")
-        .aggregate(paid_minor=payment.amount_minor.sum())
+
+def states(
+    *,
+    account: ir.Table,
+    charges: pa.Table,
+    payments: pa.Table,
+    as_of: datetime.date,
+    thresholds: arrears.StageThresholds,
+    buckets: arrears.BucketScheme,
+    payment_window_days: int = 90,
+) -> ir.Table:
+    """Return ``account`` (an Ibis table with ``ACCOUNTS_SCHEMA``'s columns and any others)
+    with the ``STATE_SCHEMA`` columns and the payment facts the strategy reads.
+
+    The payment facts: ``paid_window_minor`` (received in the ``payment_window_days`` days
+    ending on ``as_of``) and ``last_payment_day`` (day number, null without payments).
+    Only whole-number arithmetic on day numbers, so every engine computes the same states.
+    """
+    charge = table(day_numbers(charges.select(CHARGES_SCHEMA.names), ("due_date",)), _CHARGE_DAYS)
+    payment = table(
+        day_numbers(payments.select(PAYMENTS_SCHEMA.names), ("received_date",)), _PAYMENT_DAYS
     )
-    ordered = ibis.cumulative_window(group_by="account_id", order_by=["due_date", "reference"])
+    day = ibis.literal(day_number(as_of), type="int64")
+
+    received = payment.filter(payment.received_date <= day)
+    in_window = received.received_date > day - payment_window_days
+    paid = received.group_by("account_id").aggregate(
+        paid_minor=received.amount_minor.sum(),
+        paid_window_minor=received.amount_minor.sum(where=in_window),
+        last_payment_day=received.received_date.max(),
+    )
+    # Ordered by due date only: charges falling due the same day may be paid in any order,
+    # yet every total below (arrears, and whether a day's charges are still owed) is the
+    # same whichever order the pool pays them in. So the window sorts whole numbers only
+    # (no string collation) and every engine gives the same totals.
+    ordered = ibis.cumulative_window(group_by="account_id", order_by="due_date")
     running = charge.mutate(running_minor=charge.amount_minor.sum().over(ordered))
-    joined = running.left_join(paid, "account_id").drop("account_id_right")
+    joined = running.left_join(paid.select("account_id", "paid_minor"), "account_id").drop(
+        "account_id_right"
+    )
     pool = joined.paid_minor.fill_null(0)
     # What the pool leaves unpaid of this charge after every older charge took its share.
-    unpaid = ibis.least(joined.amount_minor, ibis.greatest(joined.running_minor - pool, 0)).name(
-        "unpaid_minor"
-    )
+    unpaid = ibis.least(joined.amount_minor, ibis.greatest(joined.running_minor - pool, 0))
     remainders = joined.mutate(unpaid_minor=unpaid)
     due_before = remainders.due_date < day
     owing = remainders.unpaid_minor > 0
@@ -149,22 +215,17 @@ def account_states(
 
     state = account.left_join(per_account, "account_id").drop("account_id_right")
     state = state.left_join(paid, "account_id").drop("account_id_right")
-    days_past_due = (
-        ibis.cases(
-            (state.oldest_unpaid.notnull(), day.delta(state.oldest_unpaid, unit="day")),
-            else_=0,
-        )
-        .cast("int64")
-        .name("days_past_due")
-    )
-    days_until = state.next_unpaid.delta(day, unit="day").cast("int64")
     state = state.mutate(
-        days_past_due=days_past_due,
-        days_until_next_due=days_until,
+        days_past_due=ibis.ifelse(state.oldest_unpaid.notnull(), day - state.oldest_unpaid, 0).cast(
+            "int64"
+        ),
+        days_until_next_due=(state.next_unpaid - day).cast("int64"),
         arrears_minor=state.arrears_minor.fill_null(0).cast("int64"),
         balance_minor=(state.billed_minor.fill_null(0) - state.paid_minor.fill_null(0)).cast(
             "int64"
         ),
+        paid_window_minor=state.paid_window_minor.fill_null(0).cast("int64"),
+        last_payment_day=state.last_payment_day.cast("int64"),
     )
     state = state.mutate(
         bucket=bucket_expression(days_past_due=state.days_past_due, buckets=buckets),
@@ -174,7 +235,7 @@ def account_states(
             thresholds=thresholds,
         ),
     )
-    return state.select(*STATE_SCHEMA.names)
+    return state.drop("billed_minor", "oldest_unpaid", "next_unpaid", "paid_minor")
 
 
 def compute_states(

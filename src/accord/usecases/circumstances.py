@@ -1,11 +1,11 @@
 """Record what changes how we may contact a customer: vulnerability, disputes,
-cease requests, channel opt-outs and consent. Each call is one transaction with
-its audit event.
+cease requests, channel opt-outs, consent and breathing space. Each call is one
+transaction with its audit event.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 
@@ -196,3 +196,86 @@ def record_consent(
             now=now,
         )
     return consent
+
+
+# A standard breathing space lasts 60 days (Debt Respite Scheme Regulations 2020, reg. 26).
+STANDARD_BREATHING_SPACE_DAYS = 60
+
+
+# A moratorium is recorded when the creditor is told of it, so it cannot start much later.
+MAX_DAYS_AHEAD = 366
+
+
+class BreathingSpaceEndsBeforeStart(Exception):
+    """A breathing space must end on or after the day it starts."""
+
+
+class BreathingSpaceStartsTooLate(Exception):
+    """A breathing space must start within a year of being recorded."""
+
+
+MAX_REFERENCE = 64
+
+
+class ReferenceTooLong(Exception):
+    """A breathing space's reference (the Insolvency Service's) is at most 64 characters."""
+
+
+def record_breathing_space(
+    *,
+    customer_id: int,
+    kind: models.BreathingSpaceKind,
+    starts_on: date,
+    ends_on: date | None,
+    reference: str,
+    recorded_by: str,
+    now: datetime,
+) -> models.BreathingSpace:
+    """Record a debt-respite moratorium: no collection contact while it is in force.
+
+    A standard breathing space without an end date ends
+    ``STANDARD_BREATHING_SPACE_DAYS`` after it starts; a mental health crisis moratorium
+    may be open-ended (it lasts until 30 days after the crisis treatment ends, which is not
+    known in advance). Raises ``UnknownCustomer``, ``BreathingSpaceStartsTooLate``,
+    ``BreathingSpaceEndsBeforeStart`` and ``ReferenceTooLong``.
+    """
+    if len(reference.strip()) > MAX_REFERENCE:
+        raise ReferenceTooLong(f"the reference is longer than {MAX_REFERENCE} characters")
+    if (starts_on - now.date()).days > MAX_DAYS_AHEAD:
+        raise BreathingSpaceStartsTooLate(
+            f"a breathing space starting {starts_on.isoformat()} is more than "
+            f"{MAX_DAYS_AHEAD} days ahead"
+        )
+    if ends_on is None and kind == models.BreathingSpaceKind.STANDARD:
+        ends_on = starts_on + timedelta(days=STANDARD_BREATHING_SPACE_DAYS)
+    if ends_on is not None and ends_on < starts_on:
+        raise BreathingSpaceEndsBeforeStart(
+            f"the breathing space ends ({ends_on.isoformat()}) before it starts "
+            f"({starts_on.isoformat()})"
+        )
+    with transaction.atomic():
+        customer = _customer(customer_id)
+        space = models.BreathingSpace.objects.create(
+            customer=customer,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reference=reference.strip(),
+            recorded_at=now,
+            recorded_by=recorded_by,
+        )
+        log.record(
+            actor=recorded_by,
+            event_type=events.EventType.BREATHING_SPACE_RECORDED,
+            subject_type="customer",
+            subject_id=customer.pk,
+            parameters={
+                "breathing_space_id": space.pk,
+                "kind": str(kind),
+                "starts_on": starts_on.isoformat(),
+                "ends_on": ends_on.isoformat() if ends_on else None,
+                "reference": space.reference,
+            },
+            now=now,
+        )
+    return space

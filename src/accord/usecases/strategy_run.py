@@ -1,22 +1,45 @@
 """Run the daily strategy: decide every account's treatment and queue the contacts it allows.
 
-A run is a record (:class:`~accord.storage.models.StrategyRun`). It is never back-dated and
-never runs twice at once: the RUNNING row is created first in its own short transaction,
-where the database's partial unique index refuses a second one. The work itself is
-set-based (ADR 0008): the book is extracted to Arrow, the strategy engine computes every
-decision with Ibis on DuckDB, and decisions plus outbox rows are loaded in bulk in one
-transaction. Running the same as-of date again decides only accounts not yet decided that
-day, so it never duplicates a decision or a contact. The same run settles promises whose
-date has passed and active repayment plans (kept, broken or completed), one audit event
-each, and releases the hold of a plan that broke.
+A run is a record (:class:`~accord.storage.models.StrategyRun`) of which strategy version it
+ran (``version``; a file given on the command line leaves it empty), on which engine and in
+which process (``host:pid``). It is never back-dated and never runs twice at once: the
+RUNNING row is created first in its own short transaction, where the database's partial
+unique index refuses a second one.
+
+The work is set-based (ADR 0008, ADR 0016):
+
+1. the experiment guardrails are checked (:func:`accord.usecases.guardrails.check_guardrails`),
+   so that an arm paused now is paused for this run;
+2. the book is read in one consistent snapshot straight into Arrow
+   (:func:`accord.storage.extract.snapshot`, ADBC where it can);
+3. promises whose date has passed and active plans are judged in memory;
+4. the strategy engine decides every account not yet decided that day, on DuckDB, inside
+   PostgreSQL or on Spark (:mod:`accord.strategy.backends`);
+5. decisions and outbox rows are loaded in chunks of accounts, each chunk in its own
+   transaction, so that a crash keeps what was loaded. The chunk that decides an account also
+   cancels its **superseded** contacts: strategy contacts still PLANNED from a run with an
+   earlier as-of date (catch-up: after downtime a run acts on today's state and never sends
+   a burst of stale reminders; the extract already ignores them for cadence);
+6. one last transaction ranks the work queue, settles promises and plans (one audit event
+   each), records the report (``StrategyRun.counts``) and completes the run.
+
+**Resume.** A run that crashed leaves its chunks loaded. The next run fails it (audited):
+at once when its process is gone (same host, pid not running), otherwise once it is older
+than ``stale_after``. The next run as of the same date then decides only the accounts not
+yet decided that day (a decision is unique per account and day; outbox rows carry
+idempotency keys), so nothing is decided or contacted twice.
+
+:func:`dry_run` decides the whole book with a strategy, and with the active version for
+comparison, and writes nothing.
 
 Exceptions::
 
     RunRefused(reason)            nothing was started
-    ├── RunAlreadyInProgress      another run is RUNNING (and not stale)
+    ├── RunAlreadyInProgress      another run is RUNNING (and its process is alive)
     ├── RunBackdated              a COMPLETED run has a later as-of date
     ├── RunFutureDated            the as-of date is after today (the operator's time zone)
-    └── StrategyNotValid          the strategy file cannot be used
+    ├── StrategyNotValid          the strategy file (or stored version) cannot be used
+    └── EngineNotAvailable        the engine cannot run here (postgres without PostgreSQL)
 """
 
 from __future__ import annotations
@@ -24,7 +47,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Callable
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +63,21 @@ from django.utils import timezone
 from accord.audit import events, log
 from accord.domain import money
 from accord.storage import extract, models, queue_rank
-from accord.strategy import definition, engine, plans, promises
-from accord.usecases import outbox
+from accord.strategy import backends, definition, plans, promises
+from accord.strategy import engine as strategy_engine
+from accord.usecases import guardrails, outbox, strategies
 
 logger = logging.getLogger(__name__)
 
 # A RUNNING row older than this was left by a process that died; the next run fails it.
 STALE_RUN_AFTER = datetime.timedelta(hours=2)
+# Accounts loaded per transaction: a crash keeps every completed chunk.
+CHUNK_ACCOUNTS = 250_000
 
 Progress = Callable[[str, int, int], None]
 Clock = Callable[[], datetime.datetime]
+# Called after each chunk has committed with (chunk number from 1, accounts loaded so far).
+AfterChunk = Callable[[int, int], None]
 
 
 class RunRefused(Exception):
@@ -73,26 +104,42 @@ class StrategyNotValid(RunRefused):
     """The strategy file is missing or breaks a rule."""
 
 
+class EngineNotAvailable(RunRefused):
+    """The engine cannot run against this installation."""
+
+
+def process_name() -> str:
+    """Return ``host:pid`` of this process, as recorded on the runs it starts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def start_run(
     *,
     as_of: datetime.date | None,
     actor: str,
     now: datetime.datetime,
+    engine: backends.Engine | str = backends.Engine.DUCKDB,
     strategy_path: Path | None = None,
     progress: Progress | None = None,
-    prefilter: engine.Prefilter | None = None,
+    prefilter: strategy_engine.Prefilter | None = None,
     stale_after: datetime.timedelta = STALE_RUN_AFTER,
     clock: Clock | None = None,
+    chunk_accounts: int = CHUNK_ACCOUNTS,
+    after_chunk: AfterChunk | None = None,
 ) -> models.StrategyRun:
     """Decide every account's treatment as of ``as_of`` (default: ``now``'s local date).
 
-    ``now`` is when the run starts; ``clock`` (the entrypoint passes
-    ``django.utils.timezone.now``) says when it finished, for ``finished_at`` and its
-    duration; without one the run is recorded as finishing at ``now``.
+    Runs the ACTIVE strategy version (storing the built-in default as the first one when
+    none exists) unless ``strategy_path`` names a YAML file. ``engine`` picks the
+    engine that decides. ``now`` is when the run starts; ``clock`` (the entrypoint passes
+    ``django.utils.timezone.now``) times the phases and says when it finished; without one
+    the run is recorded as finishing at ``now``. ``after_chunk`` is called after each loaded
+    chunk commits (tests use it to crash a run half-way).
 
-    Returns the COMPLETED run. Raises :class:`RunFutureDated`, :class:`RunAlreadyInProgress`,
-    :class:`RunBackdated` and :class:`StrategyNotValid` before anything is written; any
-    error after the run started marks it FAILED (audited) and is raised again.
+    Returns the COMPLETED run. Raises :class:`RunFutureDated`, :class:`StrategyNotValid`,
+    :class:`EngineNotAvailable`, :class:`RunAlreadyInProgress` and :class:`RunBackdated`
+    before anything is written; any error after the run started marks it FAILED (audited)
+    and is raised again.
     """
     report = progress or (lambda stage, done, total: None)
     finished = clock or (lambda: now)
@@ -103,79 +150,169 @@ def start_run(
             f"as-of date {day.isoformat()} is after today ({today.isoformat()}); "
             "a run decides on what is known now, so it cannot be dated in the future"
         )
+    chosen = _engine(engine)
+    strategy, version = _strategy(strategy_path, now=now)
+    backend = _connect(chosen)
     try:
-        strategy = definition.load(strategy_path)
-    except definition.InvalidStrategy as error:
-        raise StrategyNotValid(str(error)) from None
-    run = _begin(as_of=day, strategy=strategy, actor=actor, now=now, stale_after=stale_after)
-    try:
-        report("extracting the book", 1, 5)
-        book = _extract(as_of=day, now=now, strategy=strategy)
-        report("judging promises and plans", 2, 5)
-        judged_promises = promises.evaluate(
-            promises=book.promises_due, payments=book.inputs.payments, time_zone=settings.TIME_ZONE
-        )
-        judged_plans = plans.evaluate(
-            plans=book.plans,
-            instalments=book.instalments,
-            payments=book.inputs.payments,
+        run = _begin(
             as_of=day,
-            grace_days=strategy.plan_grace_days,
-            time_zone=settings.TIME_ZONE,
+            strategy=strategy,
+            version=version,
+            chosen=chosen,
+            actor=actor,
+            now=now,
+            stale_after=stale_after,
         )
-        still_active = judged_plans.filter(
-            pc.equal(judged_plans["status"], definition.PlanStatus.ACTIVE.value)
+        return _work(
+            run=run,
+            strategy=strategy,
+            backend=backend,
+            chosen=chosen,
+            actor=actor,
+            now=now,
+            report=report,
+            finished=finished,
+            prefilter=prefilter,
+            chunk_accounts=chunk_accounts,
+            after_chunk=after_chunk,
         )
-        # A plan that broke or completed today no longer holds its account.
-        inputs = dataclasses.replace(
-            book.inputs,
-            holds=engine.holds(
-                promise_accounts=book.promise_holds["account_id"],
-                plan_accounts=still_active["account_id"],
-            ),
-        )
-        report("deciding treatments", 3, 5)
-        outcome = engine.decide(
-            inputs=inputs, strategy=strategy, as_of=day, now=now, prefilter=prefilter
-        )
-        report("loading decisions and contacts", 4, 5)
+    finally:
+        disconnect = getattr(backend, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+
+def _work(
+    *,
+    run: models.StrategyRun,
+    strategy: definition.Strategy,
+    backend: Any,
+    chosen: backends.Engine,
+    actor: str,
+    now: datetime.datetime,
+    report: Progress,
+    finished: Clock,
+    prefilter: strategy_engine.Prefilter | None,
+    chunk_accounts: int,
+    after_chunk: AfterChunk | None,
+) -> models.StrategyRun:
+    """Do the run's work after its RUNNING row exists; fail it (audited) on any error."""
+    day = run.as_of_date
+    phases = _Phases(clock=finished)
+    load = _Load(run=run, now=now)
+    try:
+        steps = 5
+        report("checking experiment guardrails", 0, steps)
+        with phases.timed("guardrails"):
+            errors = _check_guardrails(strategy=strategy, now=now)
+        report("extracting the book", 1, steps)
+        with phases.timed("extract"):
+            book = read_book(as_of=day, now=now, strategies_read=(strategy,), undecided=True)
+        report("judging promises and plans", 2, steps)
+        with phases.timed("judge"):
+            judged = _judge(book, strategy=strategy, as_of=day)
+        report("deciding treatments", 3, steps)
+        with phases.timed("decide"):
+            outcome = strategy_engine.decide(
+                inputs=judged.inputs,
+                strategy=strategy,
+                as_of=day,
+                now=now,
+                prefilter=prefilter,
+                backend=backend,
+            )
+        with phases.timed("load"):
+            decisions = outcome.decisions.sort_by("account_id")
+            total = decisions.num_rows
+            chunks = max(1, -(-total // max(chunk_accounts, 1)))
+            planned = _fresh(outcome.outbox, existing=book.planned_keys)
+            for number, start in enumerate(range(0, total, chunk_accounts), start=1):
+                report(
+                    f"loading decisions and contacts ({start:,} of {total:,} accounts)",
+                    steps - 1 + number,
+                    steps + chunks,
+                )
+                load.chunk(
+                    decisions.slice(start, chunk_accounts),
+                    planned=planned,
+                    superseded=book.superseded,
+                    strategy=strategy,
+                )
+                if after_chunk is not None:
+                    after_chunk(number, min(start + chunk_accounts, total))
+        report("settling promises and plans", steps + chunks - 1, steps + chunks)
         _complete(
             run=run,
             strategy=strategy,
             outcome=outcome,
-            judged_promises=judged_promises.join(book.promises_due, "promise_id"),
-            judged_plans=judged_plans,
-            already_decided=inputs.decided.num_rows,
-            accounts=inputs.accounts.num_rows,
+            judged=judged,
+            load=load,
+            errors=errors,
+            phases=phases,
+            book=book,
+            chosen=chosen,
             actor=actor,
             now=now,
             clock=finished,
         )
-        report("done", 5, 5)
+        report("done", steps + chunks, steps + chunks)
     except Exception as error:
         logger.exception("Strategy run %s failed", run.pk)
-        _fail(run=run, error=error, actor=actor, now=now, clock=finished)
+        _fail(run=run, error=error, load=load, actor=actor, now=now, clock=finished)
         raise
     run.refresh_from_db()
     return run
+
+
+def _engine(engine_name: backends.Engine | str) -> backends.Engine:
+    try:
+        chosen = backends.Engine(engine_name)
+    except ValueError:
+        known = ", ".join(member.value for member in backends.Engine)
+        raise EngineNotAvailable(f"unknown engine {engine_name!r} (engines: {known})") from None
+    if chosen is backends.Engine.POSTGRES and connection.vendor != "postgresql":
+        raise EngineNotAvailable(
+            "the postgres engine runs the strategy inside Accord's database, which is "
+            f"{connection.vendor} here; use --engine duckdb or spark"
+        )
+    return chosen
+
+
+def _strategy(
+    strategy_path: Path | None, *, now: datetime.datetime
+) -> tuple[definition.Strategy, models.StrategyVersion | None]:
+    """Return the strategy to run and its stored version (None for a file)."""
+    if strategy_path is not None:
+        try:
+            return definition.load(strategy_path), None
+        except definition.InvalidStrategy as error:
+            raise StrategyNotValid(str(error)) from None
+    version = strategies.active_version(now=now)
+    try:
+        return strategies.parsed(version), version
+    except definition.InvalidStrategy as error:
+        raise StrategyNotValid(f"the active version {version.label}: {error}") from None
 
 
 def _begin(
     *,
     as_of: datetime.date,
     strategy: definition.Strategy,
+    version: models.StrategyVersion | None,
+    chosen: backends.Engine,
     actor: str,
     now: datetime.datetime,
     stale_after: datetime.timedelta,
 ) -> models.StrategyRun:
     """Create the RUNNING row in its own short transaction, or refuse."""
     with transaction.atomic():
-        _fail_stale_runs(actor=actor, now=now, stale_after=stale_after)
+        _fail_abandoned_runs(actor=actor, now=now, stale_after=stale_after)
         running = models.StrategyRun.objects.filter(status=models.RunStatus.RUNNING).first()
         if running is not None:
+            where = f" in process {running.process}" if running.process else ""
             raise RunAlreadyInProgress(
                 f"strategy run {running.pk} (as of {running.as_of_date.isoformat()}) is in "
-                f"progress since {running.started_at.isoformat(timespec='seconds')}"
+                f"progress{where} since {running.started_at.isoformat(timespec='seconds')}"
             )
         latest = (
             models.StrategyRun.objects.filter(status=models.RunStatus.COMPLETED)
@@ -194,6 +331,9 @@ def _begin(
                     as_of_date=as_of,
                     strategy_name=strategy.name,
                     strategy_version=strategy.version,
+                    version=version,
+                    engine=chosen.value,
+                    process=process_name(),
                     status=models.RunStatus.RUNNING,
                     started_at=now,
                     started_by=actor,
@@ -206,111 +346,365 @@ def _begin(
             event_type=events.EventType.STRATEGY_RUN_STARTED,
             subject_type="strategy_run",
             subject_id=run.pk,
-            parameters={"as_of": as_of.isoformat(), "strategy": strategy.label},
+            parameters={
+                "as_of": as_of.isoformat(),
+                "strategy": strategy.label,
+                "version_id": version.pk if version else None,
+                "engine": chosen.value,
+                "process": run.process,
+            },
             now=now,
         )
     return run
 
 
-def _fail_stale_runs(
+def _process_gone(process: str) -> bool:
+    """Return whether ``host:pid`` names a process of this host that no longer runs."""
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process: only staleness tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
+
+
+def _fail_abandoned_runs(
     *, actor: str, now: datetime.datetime, stale_after: datetime.timedelta
 ) -> None:
-    stale = models.StrategyRun.objects.select_for_update().filter(
-        status=models.RunStatus.RUNNING, started_at__lt=now - stale_after
-    )
-    for run in stale:  # at most one: the database allows a single RUNNING row
+    running = models.StrategyRun.objects.select_for_update().filter(status=models.RunStatus.RUNNING)
+    for run in running:  # at most one: the database allows a single RUNNING row
+        if _process_gone(run.process):
+            error = f"abandoned: its process {run.process} is gone"
+        elif run.started_at < now - stale_after:
+            error = f"abandoned: still RUNNING after {stale_after}; the process must have died"
+        else:
+            continue
         run.status = models.RunStatus.FAILED
         run.finished_at = now
-        run.error = f"abandoned: still RUNNING after {stale_after}; the process must have died"
+        run.error = error
         run.save(update_fields=["status", "finished_at", "error"])
         log.record(
             actor=actor,
             event_type=events.EventType.STRATEGY_RUN_FAILED,
             subject_type="strategy_run",
             subject_id=run.pk,
-            parameters={"as_of": run.as_of_date.isoformat(), "error": run.error},
+            parameters={"as_of": run.as_of_date.isoformat(), "error": error},
             now=now,
         )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Book:
-    """Hold what a run reads: the engine's inputs (holds still to come) and what it settles."""
+def _check_guardrails(*, strategy: definition.Strategy, now: datetime.datetime) -> list[str]:
+    """Pause arms past their guardrails; return the problems met (the run goes on)."""
+    if not strategy.experiments:
+        return []
+    try:
+        paused = guardrails.check_guardrails(strategy=strategy, now=now)
+    except Exception as error:
+        # A guardrail that cannot be checked must not stop the day's collections; the
+        # report says so and arms already paused stay paused.
+        logger.exception("Checking the experiment guardrails failed")
+        return [f"guardrails: {type(error).__name__}: {error}"]
+    for pause in paused:
+        logger.warning("Paused arm %s/%s: %s", pause.experiment, pause.arm, pause.reason)
+    return []
 
-    inputs: engine.Inputs
+
+# --- Reading the book ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Book:
+    """Hold what a run reads, from one snapshot of the database."""
+
+    inputs: strategy_engine.Inputs  # holds still to come (see _judge)
     promise_holds: pa.Table
     promises_due: pa.Table
     plans: pa.Table
     instalments: pa.Table
+    superseded: pa.Table  # contact_id, account_id, run_id
+    planned_keys: pa.Table  # the as-of date's outbox keys already stored
+    via: str
 
 
-def _extract(
-    *, as_of: datetime.date, now: datetime.datetime, strategy: definition.Strategy
-) -> _Book:
-    longest = max(rule.every_days for rule in strategy.rules)
-    since = now - datetime.timedelta(days=max(longest, engine.HISTORY_DAYS) + 1)
-    # One read transaction, so that every table is read from the same state of the book
-    # where the database offers it (PostgreSQL: repeatable read is not needed for v0).
-    with transaction.atomic():
-        inputs = engine.Inputs(
-            accounts=extract.accounts(),
-            charges=extract.charges(),
-            payments=extract.payments(as_of=as_of),
-            customers=extract.customers(),
-            contact_points=extract.contact_points(),
-            opt_outs=extract.opt_outs(),
-            cease_requests=extract.cease_requests(),
-            unverified_disputes=extract.unverified_disputes(),
-            holds=engine.HOLDS_SCHEMA.empty_table(),
-            history=extract.contact_history(since=since),
-            decided=extract.decided_accounts(as_of=as_of),
+def read_book(
+    *,
+    as_of: datetime.date,
+    now: datetime.datetime,
+    strategies_read: tuple[definition.Strategy, ...],
+    undecided: bool,
+) -> Book:
+    """Read the book as of ``as_of`` in one consistent snapshot.
+
+    ``strategies_read`` say how much contact history to read; ``undecided`` leaves out the
+    accounts already decided that day (a run); without it every account is decided (a
+    dry run).
+    """
+    longest = max(strategy.longest_wait_days for strategy in strategies_read)
+    since = now - datetime.timedelta(days=max(longest, strategy_engine.HISTORY_DAYS) + 1)
+    with extract.snapshot() as snap:
+        inputs = strategy_engine.Inputs(
+            accounts=extract.accounts(snapshot=snap),
+            charges=extract.charges(snapshot=snap),
+            payments=extract.payments(as_of=as_of, snapshot=snap),
+            customers=extract.customers(snapshot=snap),
+            contact_points=extract.contact_points(snapshot=snap),
+            opt_outs=extract.opt_outs(snapshot=snap),
+            cease_requests=extract.cease_requests(snapshot=snap),
+            unverified_disputes=extract.unverified_disputes(snapshot=snap),
+            open_disputes=extract.open_disputes(snapshot=snap),
+            vulnerable_customers=extract.vulnerable_customers(snapshot=snap),
+            breathing_spaces=extract.breathing_spaces(as_of=as_of, snapshot=snap),
+            paused_arms=extract.paused_arms(snapshot=snap),
+            holds=strategy_engine.HOLDS_SCHEMA.empty_table(),
+            history=extract.contact_history(since=since, as_of=as_of, snapshot=snap),
+            decided=(
+                extract.decided_accounts(as_of=as_of, snapshot=snap)
+                if undecided
+                else strategy_engine.DECIDED_SCHEMA.empty_table()
+            ),
         )
-        return _Book(
+        return Book(
             inputs=inputs,
-            promise_holds=extract.promise_holds(as_of=as_of),
-            promises_due=extract.promises_due(as_of=as_of),
-            plans=extract.active_plans(),
-            instalments=extract.plan_instalments(),
+            promise_holds=extract.promise_holds(as_of=as_of, snapshot=snap),
+            promises_due=extract.promises_due(as_of=as_of, snapshot=snap),
+            plans=extract.active_plans(snapshot=snap),
+            instalments=extract.plan_instalments(snapshot=snap),
+            superseded=extract.superseded_contacts(as_of=as_of, snapshot=snap),
+            planned_keys=extract.planned_keys(
+                prefix=strategy_engine.idempotency_prefix(as_of), snapshot=snap
+            ),
+            via=snap.via,
         )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Judged:
+    """Hold the engine's inputs with today's holds, and the promises and plans judged."""
+
+    inputs: strategy_engine.Inputs
+    promises: pa.Table  # verdicts joined with the promises
+    plans: pa.Table
+
+
+def _judge(book: Book, *, strategy: definition.Strategy, as_of: datetime.date) -> _Judged:
+    judged_promises = promises.evaluate(
+        promises=book.promises_due, payments=book.inputs.payments, time_zone=settings.TIME_ZONE
+    )
+    judged_plans = plans.evaluate(
+        plans=book.plans,
+        instalments=book.instalments,
+        payments=book.inputs.payments,
+        as_of=as_of,
+        grace_days=strategy.plan_grace_days,
+        time_zone=settings.TIME_ZONE,
+    )
+    still_active = judged_plans.filter(
+        pc.equal(judged_plans["status"], definition.PlanStatus.ACTIVE.value)
+    )
+    # A plan that broke or completed today no longer holds its account.
+    inputs = dataclasses.replace(
+        book.inputs,
+        holds=strategy_engine.holds(
+            promise_accounts=book.promise_holds["account_id"],
+            plan_accounts=still_active["account_id"],
+        ),
+    )
+    return _Judged(
+        inputs=inputs,
+        promises=judged_promises.join(book.promises_due, "promise_id"),
+        plans=judged_plans,
+    )
+
+
+def _connect(chosen: backends.Engine) -> Any:
+    """Return the Ibis backend that decides (DuckDB: a fresh in-process database)."""
+    try:
+        return backends.connect(
+            chosen,
+            postgres_url=extract.postgres_url() if chosen is backends.Engine.POSTGRES else None,
+            spark_master=settings.ENV.spark_master if chosen is backends.Engine.SPARK else None,
+        )
+    except backends.EngineUnavailable as error:
+        raise EngineNotAvailable(f"the {chosen.value} engine is not available: {error}") from None
+
+
+# --- Loading -------------------------------------------------------------------------------
+
+
+class _Phases:
+    """Time a run's phases with the clock passed in (seconds, 3 decimals)."""
+
+    def __init__(self, *, clock: Clock) -> None:
+        self._clock = clock
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started = self._clock()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round((self._clock() - started).total_seconds(), 3)
+
+
+class _Load:
+    """Load a run's decisions and outbox rows chunk by chunk; count what was loaded."""
+
+    def __init__(self, *, run: models.StrategyRun, now: datetime.datetime) -> None:
+        self.run = run
+        self.now = now
+        self.decisions = 0
+        self.contacts = 0
+        self.deferred = 0
+        self.chunks = 0
+        self.superseded = 0
+        self.superseded_runs: set[int] = set()
+
+    def chunk(
+        self,
+        decisions: pa.Table,
+        *,
+        planned: pa.Table,
+        superseded: pa.Table,
+        strategy: definition.Strategy,
+    ) -> None:
+        """Load one chunk of decisions, their contacts and their superseded contacts."""
+        if decisions.num_rows == 0:
+            return
+        accounts = decisions["account_id"]
+        mine = planned.filter(pc.is_in(planned["account_id"], value_set=accounts))
+        stale = superseded.filter(pc.is_in(superseded["account_id"], value_set=accounts))
+        with transaction.atomic():
+            cancelled = self._cancel(stale)
+            if len(cancelled) < stale.num_rows:
+                # A stale contact left PLANNED (being sent) while we read: no second one.
+                kept = stale.filter(
+                    pc.invert(pc.is_in(stale["contact_id"], value_set=pa.array(sorted(cancelled))))
+                )
+                mine = mine.filter(
+                    pc.invert(pc.is_in(mine["account_id"], value_set=kept["account_id"]))
+                )
+            extract.insert(
+                models.Decision,
+                _decision_rows(decisions, run=self.run, strategy=strategy, now=self.now),
+            )
+            queued = _outbox_rows(
+                mine, run=self.run, now=self.now, low=accounts[0].as_py(), high=accounts[-1].as_py()
+            )
+            extract.insert(models.ContactAttempt, queued)
+        self.chunks += 1
+        self.decisions += decisions.num_rows
+        self.contacts += queued.num_rows
+        self.deferred += int(
+            pc.sum(pc.greater(pc.list_value_length(queued["policy_reasons"]), 0)).as_py() or 0
+        )
+        self.superseded += len(cancelled)
+        self.superseded_runs.update(
+            int(run_id)
+            for contact_id, run_id in zip(
+                stale["contact_id"].to_pylist(), stale["run_id"].to_pylist(), strict=True
+            )
+            if contact_id in cancelled
+        )
+
+    def _cancel(self, stale: pa.Table) -> set[int]:
+        """Cancel the superseded contacts still PLANNED; return the ids cancelled."""
+        if stale.num_rows == 0:
+            return set()
+        reason = f"superseded by strategy run {self.run.pk} as of {self.run.as_of_date.isoformat()}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {extract.t(models.ContactAttempt)} SET status = %s, "
+                "failure_reason = %s, notes = %s, updated_at = %s "
+                f"WHERE status = %s AND {extract.id_in('id')} RETURNING id",
+                [
+                    models.ContactStatus.CANCELLED,
+                    reason,
+                    reason,
+                    self.now,
+                    models.ContactStatus.PLANNED,
+                    extract.ids_json(stale["contact_id"]),
+                ],
+            )
+            return {int(row[0]) for row in cursor.fetchall()}
+
+    def record_superseded(self, *, actor: str, now: datetime.datetime) -> None:
+        """Record the one CONTACTS_SUPERSEDED event of the run (inside a transaction)."""
+        if not self.superseded:
+            return
+        log.record(
+            actor=actor,
+            event_type=events.EventType.CONTACTS_SUPERSEDED,
+            subject_type="strategy_run",
+            subject_id=self.run.pk,
+            parameters={
+                "as_of": self.run.as_of_date.isoformat(),
+                "contacts": self.superseded,
+                "from_runs": sorted(self.superseded_runs),
+            },
+            now=now,
+        )
+
+
+def _fresh(planned: pa.Table, *, existing: pa.Table) -> pa.Table:
+    """Return the outbox rows whose idempotency key is not stored yet."""
+    if existing.num_rows == 0:
+        return planned
+    return planned.filter(
+        pc.invert(pc.is_in(planned["idempotency_key"], value_set=existing["idempotency_key"]))
+    )
 
 
 def _complete(
     *,
     run: models.StrategyRun,
     strategy: definition.Strategy,
-    outcome: engine.Outcome,
-    judged_promises: pa.Table,
-    judged_plans: pa.Table,
-    already_decided: int,
-    accounts: int,
+    outcome: strategy_engine.Outcome,
+    judged: _Judged,
+    load: _Load,
+    errors: list[str],
+    phases: _Phases,
+    book: Book,
+    chosen: backends.Engine,
     actor: str,
     now: datetime.datetime,
     clock: Clock,
 ) -> None:
-    """Load decisions and outbox rows, settle promises and plans, close the run: one transaction."""
-    with transaction.atomic():
-        decisions = _decision_rows(outcome.decisions, run=run, strategy=strategy, now=now)
-        extract.insert(models.Decision, decisions)
-        queued = _outbox_rows(outcome.outbox, run=run, now=now)
-        extract.insert(models.ContactAttempt, queued)
+    """Rank the queue, settle promises and plans, record the report: one transaction."""
+    with transaction.atomic(), phases.timed("settle"):
         # The agents' work queue: the day's decisions ranked once, read by index (ADR 0013).
         in_queue = queue_rank.rank_decisions(as_of=run.as_of_date)
-        settled = _settle_promises(judged_promises, run=run, actor=actor, now=now)
-        plans_settled = _settle_plans(judged_plans, run=run, actor=actor, now=now)
+        settled = _settle_promises(judged.promises, run=run, actor=actor, now=now)
+        plans_settled = _settle_plans(judged.plans, run=run, actor=actor, now=now)
+        load.record_superseded(actor=actor, now=now)
+    with transaction.atomic():
         finished_at = clock()
-        counts: dict[str, Any] = {
-            **outcome.counts,
-            "promises": settled,
-            "plans": plans_settled,
-            "already_decided": already_decided,
-            "work_queue": in_queue,
-            "duration_seconds": round((finished_at - now).total_seconds(), 3),
-        }
+        counts = run_report(
+            outcome=outcome,
+            load=load,
+            already_decided=judged.inputs.decided.num_rows,
+            errors=errors,
+            phases=phases.seconds,
+            engine_name=chosen.value,
+            extract_via=book.via,
+        )
+        counts.update(
+            {
+                "promises": settled,
+                "plans": plans_settled,
+                "work_queue": in_queue,
+                "duration_seconds": round((finished_at - now).total_seconds(), 3),
+            }
+        )
         run.status = models.RunStatus.COMPLETED
         run.finished_at = finished_at
-        run.accounts = accounts
-        run.decisions = decisions.num_rows
-        run.contacts_planned = queued.num_rows
+        run.accounts = judged.inputs.accounts.num_rows
+        run.decisions = load.decisions
+        run.contacts_planned = load.contacts
         run.contacts_blocked = outcome.contacts_blocked
         run.counts = counts
         run.save()
@@ -325,31 +719,88 @@ def _complete(
                 "decisions": run.decisions,
                 "contacts_planned": run.contacts_planned,
                 "contacts_blocked": run.contacts_blocked,
-                "treatments": outcome.counts.get("treatment", {}),
+                "contacts_superseded": load.superseded,
+                "treatments": counts.get("treatment", {}),
+                "arms": counts.get("arm", {}),
                 "promises": settled,
                 "plans": plans_settled,
             },
             now=now,
         )
-        if queued.num_rows:
+        if run.contacts_planned:
             # Once this commits, the dispatcher is asked to send what is due (ADR 0010).
             outbox.announce_queued()
 
 
+def run_report(
+    *,
+    outcome: strategy_engine.Outcome,
+    load: _Load,
+    already_decided: int,
+    errors: list[str],
+    phases: dict[str, float],
+    engine_name: str,
+    extract_via: str,
+) -> dict[str, Any]:
+    """Return a run's report: counts per segment, treatment, arm, channel and more."""
+    counts: dict[str, Any] = {key: dict(value) for key, value in outcome.counts.items()}
+    if "channel" not in counts:
+        counts["channel"] = _tally(outcome.decisions, "channel")
+    counts["contacts"] = {
+        "planned": load.contacts,
+        "allowed": load.contacts - load.deferred,
+        "deferred": load.deferred,
+        "blocked": outcome.contacts_blocked,
+        "superseded": load.superseded,
+    }
+    counts["already_decided"] = already_decided
+    counts["chunks"] = load.chunks
+    counts["errors"] = errors
+    counts["phases"] = phases
+    counts["engine"] = engine_name
+    counts["extract"] = extract_via
+    return counts
+
+
+def _tally(table: pa.Table, column: str) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    values = pc.fill_null(table[column], strategy_engine.NO_CHANNEL)
+    values = pc.if_else(pc.equal(values, ""), strategy_engine.NO_CHANNEL, values)
+    counted = pc.value_counts(values)
+    return {str(item["values"]): int(item["counts"]) for item in counted.to_pylist()}
+
+
 def _fail(
-    *, run: models.StrategyRun, error: Exception, actor: str, now: datetime.datetime, clock: Clock
+    *,
+    run: models.StrategyRun,
+    error: Exception,
+    load: _Load,
+    actor: str,
+    now: datetime.datetime,
+    clock: Clock,
 ) -> None:
     message = f"{type(error).__name__}: {error}"[:2000]
     with transaction.atomic():
         models.StrategyRun.objects.filter(pk=run.pk).update(
-            status=models.RunStatus.FAILED, finished_at=clock(), error=message
+            status=models.RunStatus.FAILED,
+            finished_at=clock(),
+            error=message,
+            decisions=load.decisions,
+            contacts_planned=load.contacts,
         )
+        load.record_superseded(actor=actor, now=now)
         log.record(
             actor=actor,
             event_type=events.EventType.STRATEGY_RUN_FAILED,
             subject_type="strategy_run",
             subject_id=run.pk,
-            parameters={"as_of": run.as_of_date.isoformat(), "error": message},
+            parameters={
+                "as_of": run.as_of_date.isoformat(),
+                "error": message,
+                "decisions_loaded": load.decisions,
+                "contacts_loaded": load.contacts,
+            },
             now=now,
         )
 
@@ -382,31 +833,32 @@ def _decision_rows(
             "channel": pc.fill_null(decisions["channel"], ""),
             "reason_codes": decisions["reason_codes"],
             "strategy_version": _constant(strategy.label, rows, pa.string()),
+            "segment": pc.fill_null(decisions["segment"], ""),
+            "path": pc.fill_null(decisions["path"], ""),
+            "experiment": pc.fill_null(decisions["experiment"], ""),
+            "arm": pc.fill_null(decisions["arm"], ""),
+            "risk_score": decisions["risk_score"],
+            "collectability_score": decisions["collectability_score"],
             "created_at": _constant(now, rows, timestamp),
         }
     )
 
 
-def _outbox_rows(planned: pa.Table, *, run: models.StrategyRun, now: datetime.datetime) -> pa.Table:
-    """Return the outbox rows to insert: new keys only, each linked to its decision."""
-    prefix = engine.idempotency_prefix(run.as_of_date)
-    existing = extract.fetch(
-        f"SELECT idempotency_key FROM {extract.t(models.ContactAttempt)} "
-        "WHERE idempotency_key LIKE %s",
-        [prefix + "%"],
-        {"idempotency_key": extract.Kind.TEXT},
-    )
-    fresh = planned.filter(
-        pc.invert(pc.is_in(planned["idempotency_key"], value_set=existing["idempotency_key"]))
-    )
+def _outbox_rows(
+    planned: pa.Table, *, run: models.StrategyRun, now: datetime.datetime, low: int, high: int
+) -> pa.Table:
+    """Return the outbox rows to insert, each linked to this run's decision on its account.
+
+    ``low`` and ``high`` bound the chunk's account ids.
+    """
     decided = extract.fetch(
-        f"SELECT id, account_id FROM {extract.t(models.Decision)} WHERE run_id = %s",
-        [run.pk],
+        f"SELECT id, account_id FROM {extract.t(models.Decision)} "
+        "WHERE run_id = %s AND account_id >= %s AND account_id <= %s",
+        [run.pk, low, high],
         {"decision_id": extract.Kind.INT, "account_id": extract.Kind.INT},
     )
-    # Each outbox row's decision: this run's decision about the same account.
-    position = pc.index_in(fresh["account_id"], value_set=decided["account_id"])
-    fresh = fresh.append_column("decision_id", pc.take(decided["decision_id"], position))
+    position = pc.index_in(planned["account_id"], value_set=decided["account_id"])
+    fresh = planned.append_column("decision_id", pc.take(decided["decision_id"], position))
     rows = fresh.num_rows
     timestamp = pa.timestamp("us", tz="UTC")
 
@@ -576,3 +1028,136 @@ def _settle_plans(
         )
         settled[status.value] = len(moved)
     return settled
+
+
+# --- Dry run -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SampleDecision:
+    """Hold one account's decision in a dry run, with what identifies it to a person."""
+
+    account_id: int
+    account_ref: str
+    customer_name: str
+    segment: str
+    path: str
+    experiment: str
+    arm: str
+    treatment: str
+    channel: str
+    reason_codes: list[str]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DryRun:
+    """Hold what a strategy would decide today, beside what the active version decides.
+
+    ``counts`` maps "segment", "treatment", "arm", "channel" and "contacts" (allowed,
+    deferred, blocked) to ``{value: accounts}``. ``active_counts`` is None when the
+    strategy is the active version itself.
+    """
+
+    as_of: datetime.date
+    label: str
+    accounts: int
+    counts: dict[str, dict[str, int]]
+    active_label: str
+    active_counts: dict[str, dict[str, int]] | None
+    samples: list[SampleDecision]
+
+
+def dry_run(
+    *,
+    strategy: definition.Strategy,
+    as_of: datetime.date,
+    now: datetime.datetime,
+    sample: int = 25,
+) -> DryRun:
+    """Decide every account with ``strategy`` as of ``as_of`` and write nothing.
+
+    Compares with the ACTIVE version on the same extract (the built-in default when no
+    version is stored yet). Promises and plans are judged in memory only; experiment
+    guardrails are not checked.
+    """
+    active = _active_strategy()
+    reading = (strategy,) if active.label == strategy.label else (strategy, active)
+    book = read_book(as_of=as_of, now=now, strategies_read=reading, undecided=False)
+    judged = _judge(book, strategy=strategy, as_of=as_of)
+    outcome = strategy_engine.decide(inputs=judged.inputs, strategy=strategy, as_of=as_of, now=now)
+    active_counts = None
+    if active.label != strategy.label:
+        baseline = _judge(book, strategy=active, as_of=as_of)
+        active_counts = _dry_counts(
+            strategy_engine.decide(inputs=baseline.inputs, strategy=active, as_of=as_of, now=now)
+        )
+    return DryRun(
+        as_of=as_of,
+        label=strategy.label,
+        accounts=outcome.decisions.num_rows,
+        counts=_dry_counts(outcome),
+        active_label=active.label,
+        active_counts=active_counts,
+        samples=_samples(outcome.decisions, size=sample),
+    )
+
+
+def _active_strategy() -> definition.Strategy:
+    """Return the ACTIVE version's rules, or the built-in default (read, never stored)."""
+    active = models.StrategyVersion.objects.filter(status=models.StrategyStatus.ACTIVE).first()
+    return strategies.parsed(active) if active is not None else definition.load()
+
+
+def _dry_counts(outcome: strategy_engine.Outcome) -> dict[str, dict[str, int]]:
+    decisions = outcome.decisions
+    deferred = int(
+        pc.sum(pc.greater(pc.list_value_length(outcome.outbox["policy_reasons"]), 0)).as_py() or 0
+    )
+    arms: dict[str, int] = {}
+    if decisions.num_rows:
+        keyed = decisions.filter(pc.not_equal(pc.fill_null(decisions["experiment"], ""), ""))
+        labels = pc.binary_join_element_wise(keyed["experiment"], keyed["arm"], "/")
+        arms = {
+            str(item["values"]): int(item["counts"]) for item in pc.value_counts(labels).to_pylist()
+        }
+    return {
+        "segment": _tally(decisions, "segment"),
+        "treatment": _tally(decisions, "treatment"),
+        "arm": arms,
+        "channel": _tally(decisions, "channel"),
+        "contacts": {
+            "allowed": outcome.outbox.num_rows - deferred,
+            "deferred": deferred,
+            "blocked": outcome.contacts_blocked,
+        },
+    }
+
+
+def _samples(decisions: pa.Table, *, size: int) -> list[SampleDecision]:
+    """Return up to ``size`` decisions spread evenly over the segments, with names."""
+    if decisions.num_rows == 0 or size <= 0:
+        return []
+    ordered = decisions.sort_by([("segment", "ascending"), ("account_id", "ascending")])
+    step = max(1, ordered.num_rows // size)
+    picked = ordered.take(pa.array(range(0, ordered.num_rows, step))[:size]).to_pylist()
+    names = {
+        row["pk"]: (row["external_ref"], row["customer__name"])
+        for row in models.Account.objects.filter(
+            pk__in=[row["account_id"] for row in picked]
+        ).values("pk", "external_ref", "customer__name")
+    }
+    return [
+        SampleDecision(
+            account_id=row["account_id"],
+            account_ref=names.get(row["account_id"], ("", ""))[0],
+            customer_name=names.get(row["account_id"], ("", ""))[1],
+            segment=row["segment"] or "",
+            path=row["path"] or "",
+            experiment=row["experiment"] or "",
+            arm=row["arm"] or "",
+            treatment=row["treatment"],
+            channel=row["channel"] or "",
+            reason_codes=list(row["reason_codes"] or []),
+        )
+        for row in picked
+    ]

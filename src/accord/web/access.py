@@ -38,6 +38,14 @@ NAVIGATION: tuple[NavLink, ...] = (
     NavLink(
         url_name="manager:overview", label=_("Performance"), permission=Permission.VIEW_PERFORMANCE
     ),
+    NavLink(
+        url_name="manager:strategies", label=_("Strategies"), permission=Permission.VIEW_PERFORMANCE
+    ),
+    NavLink(
+        url_name="manager:experiments",
+        label=_("Experiments"),
+        permission=Permission.VIEW_PERFORMANCE,
+    ),
     NavLink(url_name="messages:index", label=_("Messages"), permission=Permission.VIEW_MESSAGES),
     NavLink(url_name="web:audit", label=_("Audit log"), permission=Permission.VIEW_AUDIT_LOG),
 )

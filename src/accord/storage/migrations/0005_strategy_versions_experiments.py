@@ -5,156 +5,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('storage', '0004_decision_queue_rank'),
+        ("storage", "0004_decision_queue_rank"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreathingSpace',
+            name="BreathingSpace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('STANDARD', 'Standard breathing space (60 days)'), ('MENTAL_HEALTH_CRISIS', 'Mental health crisis moratorium')], max_length=24)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, help_text='Unknown for a crisis moratorium', null=True)),
-                ('reference', models.CharField(blank=True, max_length=64)),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("STANDARD", "Standard breathing space (60 days)"),
+                            ("MENTAL_HEALTH_CRISIS", "Mental health crisis moratorium"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("starts_on", models.DateField()),
+                (
+                    "ends_on",
+                    models.DateField(
+                        blank=True, help_text="Unknown for a crisis moratorium", null=True
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=64)),
+                ("recorded_at", models.DateTimeField()),
+                ("recorded_by", models.CharField(max_length=150)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('CONTACT', 'How often or how we contacted them'), ('CONDUCT', 'How they were treated'), ('AMOUNT', 'What we say they owe, fees or charges'), ('PLAN', 'A promise or payment plan'), ('OTHER', 'Something else')], max_length=16)),
-                ('summary', models.TextField()),
-                ('received_at', models.DateTimeField()),
-                ('received_via', models.CharField(blank=True, choices=[('SMS', 'SMS'), ('EMAIL', 'Email'), ('LETTER', 'Letter'), ('CALL', 'Phone call'), ('CHAT', 'Chat')], max_length=8)),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("CONTACT", "How often or how we contacted them"),
+                            ("CONDUCT", "How they were treated"),
+                            ("AMOUNT", "What we say they owe, fees or charges"),
+                            ("PLAN", "A promise or payment plan"),
+                            ("OTHER", "Something else"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("received_at", models.DateTimeField()),
+                (
+                    "received_via",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("SMS", "SMS"),
+                            ("EMAIL", "Email"),
+                            ("LETTER", "Letter"),
+                            ("CALL", "Phone call"),
+                            ("CHAT", "Chat"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("recorded_by", models.CharField(max_length=150)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ExperimentArmPause',
+            name="ExperimentArmPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('experiment', models.CharField(max_length=64)),
-                ('arm', models.CharField(max_length=40)),
-                ('paused_at', models.DateTimeField()),
-                ('paused_by', models.CharField(max_length=150)),
-                ('reason', models.TextField()),
-                ('metrics', models.JSONField(default=dict, help_text='The figures that tripped the guardrail')),
-                ('resumed_at', models.DateTimeField(blank=True, null=True)),
-                ('resumed_by', models.CharField(blank=True, max_length=150)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("experiment", models.CharField(max_length=64)),
+                ("arm", models.CharField(max_length=40)),
+                ("paused_at", models.DateTimeField()),
+                ("paused_by", models.CharField(max_length=150)),
+                ("reason", models.TextField()),
+                (
+                    "metrics",
+                    models.JSONField(
+                        default=dict, help_text="The figures that tripped the guardrail"
+                    ),
+                ),
+                ("resumed_at", models.DateTimeField(blank=True, null=True)),
+                ("resumed_by", models.CharField(blank=True, max_length=150)),
             ],
         ),
         migrations.CreateModel(
-            name='StrategyVersion',
+            name="StrategyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40)),
-                ('version', models.CharField(max_length=20)),
-                ('source', models.TextField(help_text="The strategy's YAML, exactly as saved")),
-                ('description', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('DRAFT', 'Draft'), ('ACTIVE', 'Active'), ('RETIRED', 'Retired')], max_length=16)),
-                ('note', models.TextField(blank=True, help_text='What changed and why')),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.CharField(max_length=150)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('activated_by', models.CharField(blank=True, max_length=150)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40)),
+                ("version", models.CharField(max_length=20)),
+                ("source", models.TextField(help_text="The strategy's YAML, exactly as saved")),
+                ("description", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("DRAFT", "Draft"), ("ACTIVE", "Active"), ("RETIRED", "Retired")],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, help_text="What changed and why")),
+                ("created_at", models.DateTimeField()),
+                ("created_by", models.CharField(max_length=150)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("activated_by", models.CharField(blank=True, max_length=150)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name='decision',
-            name='arm',
-            field=models.CharField(blank=True, db_default='', default='', max_length=40),
+            model_name="decision",
+            name="arm",
+            field=models.CharField(blank=True, db_default="", default="", max_length=40),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='collectability_score',
+            model_name="decision",
+            name="collectability_score",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='experiment',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="decision",
+            name="experiment",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='path',
-            field=models.CharField(blank=True, db_default='', default='', max_length=40),
+            model_name="decision",
+            name="path",
+            field=models.CharField(blank=True, db_default="", default="", max_length=40),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='risk_score',
+            model_name="decision",
+            name="risk_score",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='segment',
-            field=models.CharField(blank=True, db_default='', default='', max_length=40),
+            model_name="decision",
+            name="segment",
+            field=models.CharField(blank=True, db_default="", default="", max_length=40),
         ),
         migrations.AddField(
-            model_name='strategyrun',
-            name='engine',
-            field=models.CharField(db_default='duckdb', default='duckdb', max_length=16),
+            model_name="strategyrun",
+            name="engine",
+            field=models.CharField(db_default="duckdb", default="duckdb", max_length=16),
         ),
         migrations.AddField(
-            model_name='strategyrun',
-            name='process',
-            field=models.CharField(blank=True, db_default='', default='', help_text='host:pid running it', max_length=120),
+            model_name="strategyrun",
+            name="process",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="host:pid running it",
+                max_length=120,
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='treatment',
-            field=models.CharField(choices=[('NONE', 'No action'), ('PRE_DUE_REMINDER', 'Pre-due reminder'), ('LATE_NOTICE', 'Late notice'), ('PROMISE_REQUEST', 'Promise-to-pay request'), ('PLAN_OFFER', 'Payment-plan offer'), ('HARDSHIP_REVIEW', 'Restructure or hardship review'), ('CALL_TASK', 'Call task for an agent'), ('ESCALATION', 'Escalation flag')], max_length=24),
+            model_name="decision",
+            name="treatment",
+            field=models.CharField(
+                choices=[
+                    ("NONE", "No action"),
+                    ("PRE_DUE_REMINDER", "Pre-due reminder"),
+                    ("LATE_NOTICE", "Late notice"),
+                    ("PROMISE_REQUEST", "Promise-to-pay request"),
+                    ("PLAN_OFFER", "Payment-plan offer"),
+                    ("HARDSHIP_REVIEW", "Restructure or hardship review"),
+                    ("CALL_TASK", "Call task for an agent"),
+                    ("ESCALATION", "Escalation flag"),
+                ],
+                max_length=24,
+            ),
         ),
         migrations.AddIndex(
-            model_name='decision',
-            index=models.Index(condition=models.Q(('experiment', ''), _negated=True), fields=['experiment', 'as_of_date', 'arm'], name='decision_experiment'),
+            model_name="decision",
+            index=models.Index(
+                condition=models.Q(("experiment", ""), _negated=True),
+                fields=["experiment", "as_of_date", "arm"],
+                name="decision_experiment",
+            ),
         ),
         migrations.AddField(
-            model_name='breathingspace',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breathing_spaces', to='storage.customer'),
+            model_name="breathingspace",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="breathing_spaces",
+                to="storage.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='account',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='complaints', to='storage.account'),
+            model_name="complaint",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="complaints",
+                to="storage.account",
+            ),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='complaints', to='storage.customer'),
+            model_name="complaint",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="complaints",
+                to="storage.customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='experimentarmpause',
-            constraint=models.UniqueConstraint(condition=models.Q(('resumed_at__isnull', True)), fields=('experiment', 'arm'), name='experiment_arm_one_pause'),
+            model_name="experimentarmpause",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resumed_at__isnull", True)),
+                fields=("experiment", "arm"),
+                name="experiment_arm_one_pause",
+            ),
         ),
         migrations.AddField(
-            model_name='strategyversion',
-            name='based_on',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='successors', to='storage.strategyversion'),
+            model_name="strategyversion",
+            name="based_on",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="successors",
+                to="storage.strategyversion",
+            ),
         ),
         migrations.AddField(
-            model_name='strategyrun',
-            name='version',
-            field=models.ForeignKey(blank=True, help_text='The stored strategy version run (null: a file given on the command line)', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='storage.strategyversion'),
+            model_name="strategyrun",
+            name="version",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The stored strategy version run (null: a file given on the command line)",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="runs",
+                to="storage.strategyversion",
+            ),
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(fields=['received_at'], name='complaint_received'),
+            model_name="complaint",
+            index=models.Index(fields=["received_at"], name="complaint_received"),
         ),
         migrations.AddConstraint(
-            model_name='strategyversion',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='strategy_version_unique'),
+            model_name="strategyversion",
+            constraint=models.UniqueConstraint(
+                fields=("name", "version"), name="strategy_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='strategyversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'ACTIVE')), fields=('status',), name='strategy_version_one_active'),
+            model_name="strategyversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "ACTIVE")),
+                fields=("status",),
+                name="strategy_version_one_active",
+            ),
         ),
     ]

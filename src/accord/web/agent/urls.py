@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accord.web.agent import views
+from accord.web.agent import records, views
 
 app_name = "agent"
 urlpatterns: list[URLPattern] = [
@@ -12,4 +12,14 @@ urlpatterns: list[URLPattern] = [
     path("customers/<int:customer_id>/call-form/", views.call_form, name="call_form"),
     path("customers/<int:customer_id>/calls/start/", views.start_call, name="start_call"),
     path("customers/<int:customer_id>/calls/", views.record_call, name="record_call"),
+    path(
+        "customers/<int:customer_id>/complaints/",
+        records.record_complaint,
+        name="record_complaint",
+    ),
+    path(
+        "customers/<int:customer_id>/breathing-spaces/",
+        records.record_breathing_space,
+        name="record_breathing_space",
+    ),
 ]

@@ -27,14 +27,17 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from accord.analytics import customer_360, work_queue
+from accord.analytics import customer_360, why, work_queue
 from accord.domain import compliance
 from accord.domain.access import Permission
 from accord.domain.money import Money
 from accord.storage import models, roles
 from accord.usecases import call_outcomes, circumstances, contact_policy, promises
 from accord.web import access
-from accord.web.agent import forms
+from accord.web.agent import forms, records
+
+# How many of an account's decisions the "why" panel lists (the latest, then earlier ones).
+WHY_HISTORY = 10
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -409,8 +412,10 @@ def _customer_context(
     recorded: str | None = None,
 ) -> dict[str, Any]:
     active = _selected_call(request, view, call)
+    histories = why.accounts_decisions([a.id for a in view.accounts], limit=WHY_HISTORY)
     return {
         "customer": view,
+        "why_panels": [(a, histories.get(a.id, [])) for a in view.accounts],
         "promise_for": {p.account_ref: p for p in view.promises if p.status == "OPEN"},
         "active_call": active,
         "form": _outcome_form(view, active) if active else None,
@@ -422,6 +427,7 @@ def _customer_context(
         ],
         "recorded": next((c for c in view.contacts if str(c.id) == recorded), None),
         "start_refused": None,
+        "records": records.panel(view.id),
     }
 
 

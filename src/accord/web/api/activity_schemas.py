@@ -195,10 +195,22 @@ class DecisionOut(Schema):
     arrears: MoneyOut
     balance: MoneyOut
     treatment: str = Field(
-        description="NONE, PRE_DUE_REMINDER, LATE_NOTICE, PROMISE_REQUEST or CALL_TASK."
+        description=(
+            "NONE, PRE_DUE_REMINDER, LATE_NOTICE, PROMISE_REQUEST, PLAN_OFFER, "
+            "HARDSHIP_REVIEW, CALL_TASK or ESCALATION."
+        )
     )
     channel: str
     reason_codes: list[str]
+    explanations: list[str] = Field(
+        description="Each reason code in plain English, in the same order as reason_codes."
+    )
+    segment: str = Field(description="The strategy segment that took the account; empty if none.")
+    path: str = Field(description="The treatment path it followed; empty if none.")
+    experiment: str = Field(description="The champion/challenger experiment; empty if none.")
+    arm: str = Field(description="The experiment arm the account is in; empty if none.")
+    risk_score: int | None = Field(description="Risk of default, 0-100 (docs/strategy.md).")
+    collectability_score: int | None = Field(description="Collectability, 0-100.")
     strategy_version: str
     created_at: datetime.datetime
 
@@ -218,6 +230,13 @@ class DecisionOut(Schema):
             treatment=record.treatment,
             channel=record.channel,
             reason_codes=list(record.reason_codes),
+            explanations=list(record.explanations),
+            segment=record.segment,
+            path=record.path,
+            experiment=record.experiment,
+            arm=record.arm,
+            risk_score=record.risk_score,
+            collectability_score=record.collectability_score,
             strategy_version=record.strategy_version,
             created_at=record.created_at,
         )

@@ -5,12 +5,22 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from accord.web.api import audit, contacts, errors, portfolio, promises, refusals, runs
+from accord.web.api import (
+    audit,
+    complaints,
+    contacts,
+    errors,
+    portfolio,
+    promises,
+    refusals,
+    runs,
+    strategy_versions,
+)
 
 DESCRIPTION = """\
 Read and create customers, accounts, charges and payments; take promises to pay; read the
-contact attempts (the outbox); start and read strategy runs and an account's decisions; read
-the audit log.
+contact attempts (the outbox); start and read strategy runs and an account's decisions; save,
+read and activate strategy versions; read the audit log.
 
 Send `Authorization: Bearer <token>` (issue one with `accord token issue --user NAME`).
 Every endpoint checks the caller's role. Errors are JSON: `{"detail": "..."}` for 401,
@@ -42,3 +52,7 @@ refusals.install(api)
 api.add_router("/", promises.router)
 api.add_router("/", contacts.router)
 api.add_router("/", runs.router)
+# Issue 5: strategy versions.
+api.add_router("/", strategy_versions.router)
+# Issue 5: complaints and breathing space (customer-harm guardrails, strategy stop conditions).
+api.add_router("/", complaints.router)

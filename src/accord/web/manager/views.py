@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from accord.analytics import buckets, kpis
 from accord.domain.access import Permission
+from accord.storage import roles
 from accord.web import access
 from accord.web.templatetags.accord_format import money_amount
 
@@ -133,6 +134,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "collection_tiles": collection_tiles(figures.collection),
         "promise_tiles": promise_tiles(figures.promises),
         "chart": chart_data(runs),
+        "may_manage": roles.has_permission(request.user, Permission.MANAGE_STRATEGY),
     }
     return render(
         request, "web/manager/overview.html", {**access.staff_context(request), **context}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from accord.analytics.customer_360 import reason_label
+from accord.analytics.why import reason_label
 from accord.domain import money
 from accord.domain.compliance import CITATIONS
 
@@ -31,6 +32,14 @@ def money_amount(value: money.Money) -> str:
 def count(value: int) -> str:
     """Show a count with digit grouping, e.g. ``1,502``."""
     return f"{value:,}"
+
+
+@register.filter
+def share(value: Decimal | None) -> str:
+    """Show a share between 0 and 1 as a percentage to one decimal place, e.g. ``50.0%``."""
+    if value is None:
+        return "\N{EM DASH}"
+    return f"{(value * 100).quantize(Decimal('0.1'))}%"
 
 
 def zone_name(moment: datetime.datetime) -> str:

@@ -1,4 +1,4 @@
-"""``accord run [--as-of YYYY-MM-DD] [--strategy FILE] [--json]``: the daily strategy run."""
+"""``accord run [--as-of DATE] [--engine E] [--strategy FILE] [--json]``: the daily strategy run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accord.cli import actors, progress
 from accord.storage import models
+from accord.strategy import backends
 from accord.usecases import strategy_run
 
 
@@ -24,9 +25,10 @@ def _date(text: str) -> datetime.date:
 
 class Command(BaseCommand):
     help = (
-        "Decide today's treatment for every account and queue the contacts the policy allows. "
-        "Exit status 2 when the run is refused (another run in progress, an as-of date "
-        "earlier than the latest completed run or later than today, an invalid strategy file)."
+        "Decide today's treatment for every account with the active strategy version and "
+        "queue the contacts the policy allows; print the run's report. Exit status 2 when "
+        "the run is refused (another run in progress, an as-of date earlier than the latest "
+        "completed run or later than today, an invalid strategy, an engine not available)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,7 +36,16 @@ class Command(BaseCommand):
             "--as-of", help="the run's as-of date, YYYY-MM-DD (default: today, local time)"
         )
         parser.add_argument(
-            "--strategy", type=Path, help="a strategy YAML file (default: the built-in one)"
+            "--engine",
+            choices=[engine.value for engine in backends.Engine],
+            default=backends.Engine.DUCKDB.value,
+            help="what computes the decisions (default: duckdb; postgres needs PostgreSQL; "
+            "spark uses ACCORD_SPARK_MASTER)",
+        )
+        parser.add_argument(
+            "--strategy",
+            type=Path,
+            help="run this strategy YAML file instead of the active version",
         )
         parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
@@ -51,6 +62,7 @@ class Command(BaseCommand):
                     as_of=as_of or timezone.localdate(now),
                     actor=actors.cli_actor(),
                     now=now,
+                    engine=backends.Engine(options["engine"]),
                     strategy_path=options["strategy"],
                     progress=update,
                     clock=timezone.now,
@@ -73,17 +85,24 @@ class Command(BaseCommand):
         counts = run.counts
         self.stdout.write(
             f"Strategy run {run.pk} as of {run.as_of_date.isoformat()} "
-            f"({run.strategy_name} {run.strategy_version}) completed in "
+            f"({run.strategy_name}@{run.strategy_version}, engine {run.engine}) completed in "
             f"{counts.get('duration_seconds', 0):.2f} s."
         )
         self.stdout.write(
             f"  {run.accounts} accounts, {run.decisions} new decisions "
-            f"({counts.get('already_decided', 0)} already decided), "
-            f"{run.contacts_planned} contacts planned, {run.contacts_blocked} blocked by policy"
+            f"({counts.get('already_decided', 0)} already decided)"
         )
-        for group in ("treatment", "stage", "bucket"):
+        contacts = counts.get("contacts", {})
+        self.stdout.write(
+            f"  contacts: {contacts.get('planned', run.contacts_planned)} planned "
+            f"({contacts.get('allowed', 0)} now, {contacts.get('deferred', 0)} deferred), "
+            f"{contacts.get('blocked', run.contacts_blocked)} blocked, "
+            f"{contacts.get('superseded', 0)} superseded"
+        )
+        for group in ("segment", "arm", "treatment", "channel", "stage", "bucket"):
             tally = (
-                ", ".join(f"{k} {v}" for k, v in sorted(counts.get(group, {}).items())) or "none"
+                ", ".join(f"{k or '(none)'} {v}" for k, v in sorted(counts.get(group, {}).items()))
+                or "none"
             )
             self.stdout.write(f"  {group}: {tally}")
         promises = counts.get("promises", {})
@@ -96,6 +115,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  plans: {completed} completed, {plans.get(models.PlanStatus.BROKEN, 0)} broken"
         )
+        phases = counts.get("phases", {})
+        if phases:
+            self.stdout.write(
+                "  phases: "
+                + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items())
+            )
+        for error in counts.get("errors", []):
+            self.stdout.write(f"  error: {error}")
 
 
 def _summary(run: models.StrategyRun) -> dict[str, Any]:
@@ -103,7 +130,13 @@ def _summary(run: models.StrategyRun) -> dict[str, Any]:
         "status": run.status,
         "run_id": run.pk,
         "as_of": run.as_of_date.isoformat(),
-        "strategy": {"name": run.strategy_name, "version": run.strategy_version},
+        "strategy": {
+            "name": run.strategy_name,
+            "version": run.strategy_version,
+            "version_id": run.version_id,
+        },
+        "engine": run.engine,
+        "process": run.process,
         "accounts": run.accounts,
         "decisions": run.decisions,
         "contacts_planned": run.contacts_planned,
