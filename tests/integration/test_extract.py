@@ -16,27 +16,63 @@ from accord.storage import extract, models
 from tests.integration.test_strategy_run import NOW, TODAY, account, customer, days_ago
 
 SINCE = NOW - timedelta(days=30)
+WHOLE = extract.EVERY_ACCOUNT
 READS: dict[str, Callable[..., pa.Table]] = {
-    "accounts": lambda snap: extract.accounts(snapshot=snap),
-    "charges": lambda snap: extract.charges(snapshot=snap),
-    "payments": lambda snap: extract.payments(as_of=TODAY, snapshot=snap),
-    "customers": lambda snap: extract.customers(snapshot=snap),
-    "contact_points": lambda snap: extract.contact_points(snapshot=snap),
-    "opt_outs": lambda snap: extract.opt_outs(snapshot=snap),
-    "cease_requests": lambda snap: extract.cease_requests(snapshot=snap),
-    "unverified_disputes": lambda snap: extract.unverified_disputes(snapshot=snap),
-    "open_disputes": lambda snap: extract.open_disputes(snapshot=snap),
-    "vulnerable_customers": lambda snap: extract.vulnerable_customers(snapshot=snap),
-    "breathing_spaces": lambda snap: extract.breathing_spaces(as_of=TODAY, snapshot=snap),
-    "paused_arms": lambda snap: extract.paused_arms(snapshot=snap),
-    "history": lambda snap: extract.contact_history(since=SINCE, as_of=TODAY, snapshot=snap),
-    "superseded": lambda snap: extract.superseded_contacts(as_of=TODAY, snapshot=snap),
-    "decided": lambda snap: extract.decided_accounts(as_of=TODAY, snapshot=snap),
-    "keys": lambda snap: extract.planned_keys(prefix="strategy:", snapshot=snap),
-    "promise_holds": lambda snap: extract.promise_holds(as_of=TODAY, snapshot=snap),
-    "promises_due": lambda snap: extract.promises_due(as_of=TODAY, snapshot=snap),
-    "plans": lambda snap: extract.active_plans(snapshot=snap),
-    "instalments": lambda snap: extract.plan_instalments(snapshot=snap),
+    "accounts": lambda snap, within=WHOLE: extract.accounts(within=within, snapshot=snap),
+    "charges": lambda snap, within=WHOLE: extract.charges(within=within, snapshot=snap),
+    "payments": lambda snap, within=WHOLE: extract.payments(
+        as_of=TODAY, within=within, snapshot=snap
+    ),
+    "customers": lambda snap, within=WHOLE: extract.customers(within=within, snapshot=snap),
+    "contact_points": lambda snap, within=WHOLE: extract.contact_points(
+        within=within, snapshot=snap
+    ),
+    "opt_outs": lambda snap, within=WHOLE: extract.opt_outs(within=within, snapshot=snap),
+    "cease_requests": lambda snap, within=WHOLE: extract.cease_requests(
+        within=within, snapshot=snap
+    ),
+    "unverified_disputes": lambda snap, within=WHOLE: extract.unverified_disputes(
+        within=within, snapshot=snap
+    ),
+    "open_disputes": lambda snap, within=WHOLE: extract.open_disputes(within=within, snapshot=snap),
+    "vulnerable_customers": lambda snap, within=WHOLE: extract.vulnerable_customers(
+        within=within, snapshot=snap
+    ),
+    "breathing_spaces": lambda snap, within=WHOLE: extract.breathing_spaces(
+        as_of=TODAY, within=within, snapshot=snap
+    ),
+    "paused_arms": lambda snap, within=WHOLE: extract.paused_arms(snapshot=snap),
+    "history": lambda snap, within=WHOLE: extract.contact_history(
+        since=SINCE, as_of=TODAY, within=within, snapshot=snap
+    ),
+    "superseded": lambda snap, within=WHOLE: extract.superseded_contacts(
+        as_of=TODAY, within=within, snapshot=snap
+    ),
+    "decided": lambda snap, within=WHOLE: extract.decided_accounts(
+        as_of=TODAY, within=within, snapshot=snap
+    ),
+    "keys": lambda snap, within=WHOLE: extract.planned_keys(
+        prefix="strategy:", within=within, snapshot=snap
+    ),
+    "promise_holds": lambda snap, within=WHOLE: extract.promise_holds(
+        as_of=TODAY, within=within, snapshot=snap
+    ),
+    "promises_due": lambda snap, within=WHOLE: extract.promises_due(
+        as_of=TODAY, within=within, snapshot=snap
+    ),
+    "plans": lambda snap, within=WHOLE: extract.active_plans(within=within, snapshot=snap),
+    "instalments": lambda snap, within=WHOLE: extract.plan_instalments(
+        within=within, snapshot=snap
+    ),
+}
+# Tables keyed by customer: a range reads its accounts' customers.
+BY_CUSTOMER = {
+    "customers",
+    "contact_points",
+    "opt_outs",
+    "cease_requests",
+    "vulnerable_customers",
+    "breathing_spaces",
 }
 
 
@@ -159,6 +195,80 @@ def sorted_rows(table: pa.Table) -> list[dict[str, Any]]:
     return sorted(table.to_pylist(), key=repr)
 
 
+def a_book_in_ranges() -> None:
+    """Write the varied book, then accounts whose customers' accounts are far apart by id."""
+    a_varied_book()
+    first = models.Customer.objects.order_by("pk").first()
+    assert first is not None
+    for _ in range(3):
+        account(customer(), due=days_ago(20))
+    account(first, due=days_ago(5))  # the first customer's accounts now span ranges
+
+
+def expected_in(
+    name: str, whole: pa.Table, *, accounts: set[int], customers: set[int], plans: set[int]
+) -> list[dict[str, Any]]:
+    """Return the rows of a whole-book read that a range's read must give."""
+    rows = whole.to_pylist()
+    if name == "paused_arms":
+        return sorted(rows, key=repr)
+    if name == "instalments":
+        kept = [row for row in rows if row["plan_id"] in plans]
+    elif name == "keys":  # the keys of contacts about the range's accounts
+        about = models.ContactAttempt.objects.filter(account_id__in=accounts)
+        mine = set(about.values_list("idempotency_key", flat=True))
+        kept = [row for row in rows if row["idempotency_key"] in mine]
+    elif name == "history":
+        kept = [
+            row
+            for row in rows
+            if row["account_id"] in accounts
+            or (row["account_id"] is None and row["customer_id"] in customers)
+        ]
+    elif name in BY_CUSTOMER:
+        kept = [row for row in rows if row["customer_id"] in customers]
+    else:
+        kept = [row for row in rows if row["account_id"] in accounts]
+    return sorted(kept, key=repr)
+
+
+class TestRanges:
+    def test_ranges_cover_every_account_once_in_about_equal_parts(self) -> None:
+        made = [account(due=days_ago(n)) for n in range(7)]
+        ranges = extract.account_ranges(size=3)
+        assert len(ranges) == 3
+        assert (ranges[0].low, ranges[-1].high) == (None, None)
+        assert [r.low for r in ranges[1:]] == [made[3].pk, made[6].pk]
+        assert [r.high for r in ranges[:-1]] == [made[3].pk, made[6].pk]
+        assert extract.account_ranges(size=1_000) == [extract.EVERY_ACCOUNT]
+
+    def test_without_accounts_there_is_one_range_the_whole_book(self) -> None:
+        assert extract.account_ranges(size=5) == [extract.EVERY_ACCOUNT]
+
+    def test_a_range_reads_its_accounts_rows_and_their_customers_rows(self) -> None:
+        a_book_in_ranges()
+        whole = {name: read(None) for name, read in READS.items()}
+        ranges = extract.account_ranges(size=2)
+        assert len(ranges) == 3  # six accounts
+        seen: dict[str, int] = dict.fromkeys(READS, 0)
+        for within in ranges:
+            part = {name: read(None, within) for name, read in READS.items()}
+            accounts = set(part["accounts"]["account_id"].to_pylist())
+            customers = set(part["accounts"]["customer_id"].to_pylist())
+            plans = set(part["plans"]["plan_id"].to_pylist())
+            for name, table in part.items():
+                assert table.schema == whole[name].schema, name
+                assert sorted_rows(table) == expected_in(
+                    name, whole[name], accounts=accounts, customers=customers, plans=plans
+                ), name
+                seen[name] += table.num_rows
+        # Each account's rows are read once; a customer's once per range holding its accounts.
+        assert seen["accounts"] == whole["accounts"].num_rows
+        assert seen["charges"] == whole["charges"].num_rows
+        assert seen["history"] >= whole["history"].num_rows
+        assert seen["customers"] > whole["customers"].num_rows
+
+
 @pytest.mark.django_db(transaction=True)
 class TestAdbc:
     def test_every_table_reads_the_same_through_adbc_as_through_django(
@@ -172,6 +282,17 @@ class TestAdbc:
             through_adbc = {name: read(snap) for name, read in READS.items()}
         for name, table in through_django.items():
             assert table.num_rows, name  # every table has something to compare
+            assert through_adbc[name].schema == table.schema, name
+            assert sorted_rows(through_adbc[name]) == sorted_rows(table), name
+
+    def test_a_range_reads_the_same_through_adbc_as_through_django(self, tmp_path: Path) -> None:
+        a_book_in_ranges()
+        within = extract.account_ranges(size=2)[0]
+        with transaction.atomic():
+            through_django = {name: read(None, within) for name, read in READS.items()}
+        with adbc_copy(tmp_path) as snap:
+            through_adbc = {name: read(snap, within) for name, read in READS.items()}
+        for name, table in through_django.items():
             assert through_adbc[name].schema == table.schema, name
             assert sorted_rows(through_adbc[name]) == sorted_rows(table), name
 

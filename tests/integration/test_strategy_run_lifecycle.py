@@ -183,7 +183,7 @@ class TestGuardrailsAtTheStart:
 
 
 class TestResume:
-    def test_a_run_that_crashed_after_a_chunk_is_resumed_without_duplicates(self) -> None:
+    def test_a_run_that_crashed_after_a_range_is_resumed_without_duplicates(self) -> None:
         book = [account(due=days_ago(12)) for _ in range(5)]
 
         def crash_after_first(number: int, loaded: int) -> None:
@@ -191,12 +191,12 @@ class TestResume:
                 raise Crash("the process died")
 
         with pytest.raises(Crash):
-            run(chunk_accounts=2, after_chunk=crash_after_first)
+            run(accounts_per_range=2, after_range=crash_after_first)
         crashed = models.StrategyRun.objects.get()
         assert crashed.status == models.RunStatus.FAILED
-        assert models.Decision.objects.count() == 2  # the first chunk was kept
+        assert models.Decision.objects.count() == 2  # the first range was kept
         assert models.ContactAttempt.objects.count() == 2
-        resumed = run(now=NOW + timedelta(minutes=5), chunk_accounts=2)
+        resumed = run(now=NOW + timedelta(minutes=5), accounts_per_range=2)
         assert resumed.status == models.RunStatus.COMPLETED
         assert resumed.decisions == 3
         assert resumed.counts["already_decided"] == 2
@@ -214,7 +214,7 @@ class TestResume:
             raise KeyboardInterrupt  # not caught: the run stays RUNNING, as after a kill -9
 
         with pytest.raises(KeyboardInterrupt):
-            run(chunk_accounts=1, after_chunk=die)
+            run(accounts_per_range=1, after_range=die)
         abandoned = models.StrategyRun.objects.get()
         assert abandoned.status == models.RunStatus.RUNNING
         # The same process is alive, so a second run now is refused ...

@@ -20,6 +20,7 @@ are selected as text where the two databases would disagree and parsed in bulk.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import enum
 import json
@@ -347,15 +348,86 @@ def id_in(column: str) -> str:
     return f"{column} IN (SELECT value FROM json_each(%s))"
 
 
+@dataclasses.dataclass(frozen=True)
+class AccountRange:
+    """Hold a range of account ids, ``low <= id < high``; None leaves that end open.
+
+    A run reads, decides and loads the book one range at a time (:func:`account_ranges`);
+    every read below takes one and returns only that range's rows: the accounts' own rows
+    by account id, their customers' rows through the accounts of the range.
+    """
+
+    low: int | None = None
+    high: int | None = None
+
+    @property
+    def everything(self) -> bool:
+        """Return whether the range is the whole book (no bound)."""
+        return self.low is None and self.high is None
+
+    def accounts(self, column: str) -> tuple[str, list[Any]]:
+        """Return SQL true when the account id ``column`` is in the range ("" if always)."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.low is not None:
+            parts.append(f"{column} >= %s")
+            params.append(self.low)
+        if self.high is not None:
+            parts.append(f"{column} < %s")
+            params.append(self.high)
+        return " AND ".join(parts), params
+
+    def customers(self, column: str) -> tuple[str, list[Any]]:
+        """Return SQL true when the customer id ``column`` owns an account of the range."""
+        if self.everything:
+            return "", []
+        inside, params = self.accounts("r.id")
+        return (
+            f"{column} IN (SELECT r.customer_id FROM {t(models.Account)} r WHERE {inside})",
+            params,
+        )
+
+
+EVERY_ACCOUNT = AccountRange()
+
+
+def account_ranges(*, size: int) -> list[AccountRange]:
+    """Split the accounts into ranges of ``size`` accounts by id, in id order.
+
+    The first range is open below and the last open above, so an account created while a
+    run goes on falls in one of them (the last, ids only grow). Reads the range edges only.
+    """
+    size = max(int(size), 1)
+    edges = fetch(
+        f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n "
+        f"FROM {t(models.Account)}) x WHERE n - (n / %s) * %s = 0 ORDER BY id",
+        [size, size],
+        {"low": Kind.INT},
+    )["low"].to_pylist()[1:]
+    lows: list[int | None] = [None, *edges]
+    highs: list[int | None] = [*edges, None]
+    return [AccountRange(low=low, high=high) for low, high in zip(lows, highs, strict=True)]
+
+
+def _where(*conditions: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+    """Return `` WHERE`` and the non-empty ``conditions`` joined by AND ("" when none)."""
+    parts = [f"({sql})" for sql, _ in conditions if sql]
+    params = [p for sql, values in conditions if sql for p in values]
+    return (f" WHERE {' AND '.join(parts)}" if parts else ""), params
+
+
 def _reader(snapshot: Snapshot | None) -> Snapshot:
     return snapshot if snapshot is not None else _DjangoSnapshot()
 
 
 def accounts(
-    *, account_ids: Sequence[int] | None = None, snapshot: Snapshot | None = None
+    *,
+    account_ids: Sequence[int] | None = None,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
 ) -> pa.Table:
     """Return every account (or those in ``account_ids``): customer, currency, status, product."""
-    where, params = _only(account_ids, "a.id")
+    where, params = _where(_only(account_ids, "a.id"), within.accounts("a.id"))
     return _reader(snapshot).read(
         "SELECT a.id, a.customer_id, a.currency, a.status, a.product_type "
         f"FROM {t(models.Account)} a{where} ORDER BY a.id",
@@ -372,10 +444,13 @@ def accounts(
 
 
 def charges(
-    *, account_ids: Sequence[int] | None = None, snapshot: Snapshot | None = None
+    *,
+    account_ids: Sequence[int] | None = None,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
 ) -> pa.Table:
     """Return every charge: account, reference, due date and amount in minor units."""
-    where, params = _only(account_ids, "c.account_id")
+    where, params = _where(_only(account_ids, "c.account_id"), within.accounts("c.account_id"))
     return _reader(snapshot).read(
         f"SELECT c.account_id, c.external_ref, {as_text('c.due_date')}, c.amount_minor "
         f"FROM {t(models.Charge)} c{where}",
@@ -394,30 +469,37 @@ def payments(
     *,
     as_of: datetime.date,
     account_ids: Sequence[int] | None = None,
+    within: AccountRange = EVERY_ACCOUNT,
     snapshot: Snapshot | None = None,
 ) -> pa.Table:
     """Return the payments received on or before ``as_of``."""
-    where, params = _only(account_ids, "p.account_id")
-    clause = f"{where} AND" if where else " WHERE"
+    where, params = _where(
+        _only(account_ids, "p.account_id"),
+        within.accounts("p.account_id"),
+        ("p.received_date <= %s", [as_of]),
+    )
     return _reader(snapshot).read(
         f"SELECT p.account_id, {as_text('p.received_date')}, p.amount_minor "
-        f"FROM {t(models.Payment)} p{clause} p.received_date <= %s",
-        [*params, as_of],
+        f"FROM {t(models.Payment)} p{where}",
+        params,
         {"account_id": Kind.INT, "received_date": Kind.DATE, "amount_minor": Kind.INT},
         nullable=False,
     )
 
 
-def customers(*, snapshot: Snapshot | None = None) -> pa.Table:
+def customers(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return what the strategy needs of every customer to segment, choose and time a contact."""
+    where, params = _where(within.customers("c.id"))
     return _reader(snapshot).read(
         "SELECT c.id, c.language, c.preferred_channel, "
         f"{as_text('c.time_zones')}, {as_text('c.contact_hours_start')}, "
         f"{as_text('c.contact_hours_end')}, "
         "CASE WHEN c.address_line1 <> '' THEN 1 ELSE 0 END, "
         "c.debtor_type, c.region, c.country "
-        f"FROM {t(models.Customer)} c",
-        [],
+        f"FROM {t(models.Customer)} c{where}",
+        params,
         {
             "customer_id": Kind.INT,
             "language": Kind.TEXT,
@@ -434,73 +516,102 @@ def customers(*, snapshot: Snapshot | None = None) -> pa.Table:
     )
 
 
-def contact_points(*, snapshot: Snapshot | None = None) -> pa.Table:
+def contact_points(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return every phone number and e-mail address with its position (0 is primary)."""
+    where, params = _where(within.customers("p.customer_id"))
     return _reader(snapshot).read(
-        f"SELECT customer_id, kind, value, position FROM {t(models.ContactPoint)}",
-        [],
+        f"SELECT p.customer_id, p.kind, p.value, p.position FROM {t(models.ContactPoint)} p{where}",
+        params,
         {"customer_id": Kind.INT, "kind": Kind.TEXT, "value": Kind.TEXT, "position": Kind.INT},
         nullable=False,
     )
 
 
-def opt_outs(*, snapshot: Snapshot | None = None) -> pa.Table:
+def opt_outs(*, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None) -> pa.Table:
     """Return the customers' active channel opt-outs."""
+    where, params = _where(("o.withdrawn_at IS NULL", []), within.customers("o.customer_id"))
     return _reader(snapshot).read(
-        f"SELECT customer_id, channel FROM {t(models.ChannelOptOut)} WHERE withdrawn_at IS NULL",
-        [],
+        f"SELECT o.customer_id, o.channel FROM {t(models.ChannelOptOut)} o{where}",
+        params,
         {"customer_id": Kind.INT, "channel": Kind.TEXT},
         nullable=False,
     )
 
 
-def cease_requests(*, snapshot: Snapshot | None = None) -> pa.Table:
+def cease_requests(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the customers with a cease request that has not been withdrawn."""
+    where, params = _where(("x.withdrawn_at IS NULL", []), within.customers("x.customer_id"))
     return _reader(snapshot).read(
-        f"SELECT DISTINCT customer_id FROM {t(models.CeaseRequest)} WHERE withdrawn_at IS NULL",
-        [],
+        f"SELECT DISTINCT x.customer_id FROM {t(models.CeaseRequest)} x{where}",
+        params,
         {"customer_id": Kind.INT},
         nullable=False,
     )
 
 
-def unverified_disputes(*, snapshot: Snapshot | None = None) -> pa.Table:
+def unverified_disputes(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the accounts with an open dispute that has not been verified."""
+    where, params = _where(
+        ("d.verified_at IS NULL AND d.resolved_at IS NULL", []), within.accounts("d.account_id")
+    )
     return _reader(snapshot).read(
-        f"SELECT DISTINCT account_id FROM {t(models.Dispute)} "
-        "WHERE verified_at IS NULL AND resolved_at IS NULL",
-        [],
+        f"SELECT DISTINCT d.account_id FROM {t(models.Dispute)} d{where}",
+        params,
         {"account_id": Kind.INT},
         nullable=False,
     )
 
 
-def open_disputes(*, snapshot: Snapshot | None = None) -> pa.Table:
+def open_disputes(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the accounts with a dispute not yet resolved (verified or not)."""
+    where, params = _where(("d.resolved_at IS NULL", []), within.accounts("d.account_id"))
     return _reader(snapshot).read(
-        f"SELECT DISTINCT account_id FROM {t(models.Dispute)} WHERE resolved_at IS NULL",
-        [],
+        f"SELECT DISTINCT d.account_id FROM {t(models.Dispute)} d{where}",
+        params,
         {"account_id": Kind.INT},
         nullable=False,
     )
 
 
-def vulnerable_customers(*, snapshot: Snapshot | None = None) -> pa.Table:
+def vulnerable_customers(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the customers with an unresolved vulnerability on record."""
+    where, params = _where(("v.resolved_at IS NULL", []), within.customers("v.customer_id"))
     return _reader(snapshot).read(
-        f"SELECT DISTINCT customer_id FROM {t(models.Vulnerability)} WHERE resolved_at IS NULL",
-        [],
+        f"SELECT DISTINCT v.customer_id FROM {t(models.Vulnerability)} v{where}",
+        params,
         {"customer_id": Kind.INT},
         nullable=False,
     )
 
 
-def breathing_spaces(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+def breathing_spaces(
+    *,
+    as_of: datetime.date,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
+) -> pa.Table:
     """Return the customers with a breathing space in force on ``as_of``."""
+    where, params = _where(
+        (
+            "b.starts_on <= %s AND (b.ends_on IS NULL OR b.ends_on >= %s) "
+            "AND b.cancelled_at IS NULL",
+            [as_of, as_of],
+        ),
+        within.customers("b.customer_id"),
+    )
     return _reader(snapshot).read(
-        f"SELECT DISTINCT customer_id FROM {t(models.BreathingSpace)} "
-        "WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s) AND cancelled_at IS NULL",
-        [as_of, as_of],
+        f"SELECT DISTINCT b.customer_id FROM {t(models.BreathingSpace)} b{where}",
+        params,
         {"customer_id": Kind.INT},
         nullable=False,
     )
@@ -516,34 +627,52 @@ def paused_arms(*, snapshot: Snapshot | None = None) -> pa.Table:
     )
 
 
-def promise_holds(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+def promise_holds(
+    *,
+    as_of: datetime.date,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
+) -> pa.Table:
     """Return the accounts with an open promise not yet due on ``as_of``."""
+    where, params = _where(
+        ("p.status = %s AND p.promised_date >= %s", [models.PromiseStatus.OPEN.value, as_of]),
+        within.accounts("p.account_id"),
+    )
     return _reader(snapshot).read(
-        f"SELECT DISTINCT account_id FROM {t(models.Promise)} "
-        "WHERE status = %s AND promised_date >= %s",
-        [models.PromiseStatus.OPEN.value, as_of],
+        f"SELECT DISTINCT p.account_id FROM {t(models.Promise)} p{where}",
+        params,
         {"account_id": Kind.INT},
         nullable=False,
     )
 
 
-def active_plans(*, snapshot: Snapshot | None = None) -> pa.Table:
+def active_plans(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the active repayment plans: id, account and when each was agreed."""
+    where, params = _where(
+        ("p.status = %s", [models.PlanStatus.ACTIVE.value]), within.accounts("p.account_id")
+    )
     return _reader(snapshot).read(
-        f"SELECT id, account_id, created_at FROM {t(models.RepaymentPlan)} WHERE status = %s",
-        [models.PlanStatus.ACTIVE.value],
+        f"SELECT p.id, p.account_id, p.created_at FROM {t(models.RepaymentPlan)} p{where}",
+        params,
         {"plan_id": Kind.INT, "account_id": Kind.INT, "created_at": Kind.TIMESTAMP},
         nullable=False,
     )
 
 
-def plan_instalments(*, snapshot: Snapshot | None = None) -> pa.Table:
+def plan_instalments(
+    *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the instalments of the active repayment plans: plan, due date and amount."""
+    where, params = _where(
+        ("p.status = %s", [models.PlanStatus.ACTIVE.value]), within.accounts("p.account_id")
+    )
     return _reader(snapshot).read(
         f"SELECT i.plan_id, {as_text('i.due_date')}, i.amount_minor "
-        f"FROM {t(models.PlanInstalment)} i JOIN {t(models.RepaymentPlan)} p ON p.id = i.plan_id "
-        "WHERE p.status = %s",
-        [models.PlanStatus.ACTIVE.value],
+        f"FROM {t(models.PlanInstalment)} i JOIN {t(models.RepaymentPlan)} p ON p.id = i.plan_id"
+        f"{where}",
+        params,
         {"plan_id": Kind.INT, "due_date": Kind.DATE, "amount_minor": Kind.INT},
         nullable=False,
     )
@@ -564,21 +693,37 @@ def _superseded(as_of: datetime.date) -> tuple[str, list[Any]]:
 
 
 def contact_history(
-    *, since: datetime.datetime, as_of: datetime.date, snapshot: Snapshot | None = None
+    *,
+    since: datetime.datetime,
+    as_of: datetime.date,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
 ) -> pa.Table:
     """Return the contact attempts planned or sent since ``since``, less superseded ones.
 
     ``account_id`` is null for a contact about no particular account: the strategy counts
-    such a call against every account of the customer.
+    such a call against every account of the customer. In a range: the contacts about its
+    accounts, and those about no account of its customers.
     """
     superseded, params = _superseded(as_of)
+    conditions = [("(c.planned_at >= %s OR c.sent_at >= %s)", [since, since])]
+    conditions.append((f"NOT {superseded}", params))
+    if not within.everything:
+        about_account, account_params = within.accounts("c.account_id")
+        about_customer, customer_params = within.customers("c.customer_id")
+        conditions.append(
+            (
+                f"({about_account}) OR (c.account_id IS NULL AND {about_customer})",
+                [*account_params, *customer_params],
+            )
+        )
+    where, values = _where(*conditions)
     return _reader(snapshot).read(
         "SELECT c.account_id, c.customer_id, c.template, c.channel, c.status, c.direction, "
         "CASE WHEN c.connected IS NULL THEN NULL WHEN c.connected THEN 1 ELSE 0 END, "
         "c.planned_at, c.sent_at "
-        f"FROM {t(models.ContactAttempt)} c "
-        f"WHERE (c.planned_at >= %s OR c.sent_at >= %s) AND NOT {superseded}",
-        [since, since, *params],
+        f"FROM {t(models.ContactAttempt)} c{where}",
+        values,
         {
             "account_id": Kind.INT,
             "customer_id": Kind.INT,
@@ -594,44 +739,69 @@ def contact_history(
     )
 
 
-def superseded_contacts(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+def superseded_contacts(
+    *,
+    as_of: datetime.date,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
+) -> pa.Table:
     """Return the strategy contacts a run as of ``as_of`` supersedes: id, account, run."""
-    superseded, params = _superseded(as_of)
+    where, params = _where(_superseded(as_of), within.accounts("c.account_id"))
     return _reader(snapshot).read(
-        f"SELECT c.id, c.account_id, c.run_id FROM {t(models.ContactAttempt)} c WHERE {superseded}",
+        f"SELECT c.id, c.account_id, c.run_id FROM {t(models.ContactAttempt)} c{where}",
         params,
         {"contact_id": Kind.INT, "account_id": Kind.INT, "run_id": Kind.INT},
         nullable=False,
     )
 
 
-def decided_accounts(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+def decided_accounts(
+    *,
+    as_of: datetime.date,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
+) -> pa.Table:
     """Return the accounts that already have a decision for ``as_of``."""
+    where, params = _where(("d.as_of_date = %s", [as_of]), within.accounts("d.account_id"))
     return _reader(snapshot).read(
-        f"SELECT account_id FROM {t(models.Decision)} WHERE as_of_date = %s",
-        [as_of],
+        f"SELECT d.account_id FROM {t(models.Decision)} d{where}",
+        params,
         {"account_id": Kind.INT},
         nullable=False,
     )
 
 
-def planned_keys(*, prefix: str, snapshot: Snapshot | None = None) -> pa.Table:
+def planned_keys(
+    *, prefix: str, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
+) -> pa.Table:
     """Return the outbox idempotency keys that start with ``prefix``."""
+    where, params = _where(
+        ("c.idempotency_key LIKE %s", [prefix + "%"]), within.accounts("c.account_id")
+    )
     return _reader(snapshot).read(
-        f"SELECT idempotency_key FROM {t(models.ContactAttempt)} WHERE idempotency_key LIKE %s",
-        [prefix + "%"],
+        f"SELECT c.idempotency_key FROM {t(models.ContactAttempt)} c{where}",
+        params,
         {"idempotency_key": Kind.TEXT},
         nullable=False,
     )
 
 
-def promises_due(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> pa.Table:
+def promises_due(
+    *,
+    as_of: datetime.date,
+    within: AccountRange = EVERY_ACCOUNT,
+    snapshot: Snapshot | None = None,
+) -> pa.Table:
     """Return the open promises whose promised date is before ``as_of``."""
+    where, params = _where(
+        ("p.status = %s AND p.promised_date < %s", [models.PromiseStatus.OPEN.value, as_of]),
+        within.accounts("p.account_id"),
+    )
     return _reader(snapshot).read(
-        f"SELECT id, account_id, amount_minor, currency, created_at, "
-        f"{as_text('promised_date')} "
-        f"FROM {t(models.Promise)} WHERE status = %s AND promised_date < %s",
-        [models.PromiseStatus.OPEN.value, as_of],
+        f"SELECT p.id, p.account_id, p.amount_minor, p.currency, p.created_at, "
+        f"{as_text('p.promised_date')} "
+        f"FROM {t(models.Promise)} p{where}",
+        params,
         {
             "promise_id": Kind.INT,
             "account_id": Kind.INT,
@@ -647,7 +817,7 @@ def promises_due(*, as_of: datetime.date, snapshot: Snapshot | None = None) -> p
 def _only(account_ids: Sequence[int] | None, column: str) -> tuple[str, list[Any]]:
     if account_ids is None:
         return "", []
-    return f" WHERE {id_in(column)}", [ids_json(account_ids)]
+    return id_in(column), [ids_json(account_ids)]
 
 
 # --- Loading -------------------------------------------------------------------------------

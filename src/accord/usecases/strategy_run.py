@@ -10,27 +10,38 @@ The work is set-based (ADR 0008, ADR 0016):
 
 1. the experiment guardrails are checked (:func:`accord.usecases.guardrails.check_guardrails`),
    so that an arm paused now is paused for this run;
-2. the book is read in one consistent snapshot straight into Arrow
-   (:func:`accord.storage.extract.snapshot`, ADBC where it can);
-3. promises whose date has passed and active plans are judged in memory;
-4. the strategy engine decides every account not yet decided that day, on DuckDB, inside
-   PostgreSQL or on Spark (:mod:`accord.strategy.backends`);
-5. decisions and outbox rows are loaded in chunks of accounts, each chunk in its own
-   transaction, so that a crash keeps what was loaded. The chunk that decides an account also
-   cancels its **superseded** contacts: strategy contacts still PLANNED from a run with an
+2. the accounts are split into ranges of about ``accounts_per_range`` ids
+   (:func:`accord.storage.extract.account_ranges`); for each range in turn, its rows (the
+   accounts, their charges, payments, holds, history and decisions already made, and their
+   customers with what is recorded about them) are read in one consistent snapshot straight
+   into Arrow (:func:`accord.storage.extract.snapshot`, ADBC where it can), and then:
+3. its promises whose date has passed and its active plans are judged in memory;
+4. the strategy engine decides every account of the range not yet decided that day, on
+   DuckDB, inside PostgreSQL or on Spark (:mod:`accord.strategy.backends`);
+5. its decisions and outbox rows are loaded in one transaction, so that a crash keeps the
+   ranges loaded; the range is then dropped before the next is read. The load also cancels
+   the range's **superseded** contacts: strategy contacts still PLANNED from a run with an
    earlier as-of date (catch-up: after downtime a run acts on today's state and never sends
    a burst of stale reminders; the extract already ignores them for cadence);
-6. one last transaction ranks the work queue, settles promises and plans (one audit event
-   each), records the report (``StrategyRun.counts``) and completes the run.
+6. one last transaction ranks the work queue, settles the promises and plans judged in
+   every range (one audit event each), records the report (``StrategyRun.counts``, summed
+   over the ranges) and completes the run.
 
-**Resume.** A run that crashed leaves its chunks loaded. The next run fails it (audited):
+**Consistency.** Each range is read in its own snapshot, not the whole book in one. That
+decides every account as a single snapshot would: the engine decides an account from its
+own rows and its customer's only (no decision depends on another account), and all of
+them are read together. Rows the run itself writes (decisions, outbox rows) belong to the
+accounts of ranges already done, which later ranges do not read. A customer whose accounts
+fall in two ranges may be read twice, each time as it then stood.
+
+**Resume.** A run that crashed leaves its ranges loaded. The next run fails it (audited):
 at once when its process is gone (same host, pid not running), otherwise once it is older
 than ``stale_after``. The next run as of the same date then decides only the accounts not
 yet decided that day (a decision is unique per account and day; outbox rows carry
 idempotency keys), so nothing is decided or contacted twice.
 
-:func:`dry_run` decides the whole book with a strategy, and with the active version for
-comparison, and writes nothing.
+:func:`dry_run` decides the whole book in one pass (one snapshot, no ranges) with a
+strategy, and with the active version for comparison, and writes nothing.
 
 Exceptions::
 
@@ -71,13 +82,14 @@ logger = logging.getLogger(__name__)
 
 # A RUNNING row older than this was left by a process that died; the next run fails it.
 STALE_RUN_AFTER = datetime.timedelta(hours=2)
-# Accounts loaded per transaction: a crash keeps every completed chunk.
-CHUNK_ACCOUNTS = 250_000
+# Accounts read, decided and loaded at a time (one range, one load transaction): the run
+# holds one range of the book in memory, and a crash keeps every range already loaded.
+ACCOUNTS_PER_RANGE = 1_000_000
 
 Progress = Callable[[str, int, int], None]
 Clock = Callable[[], datetime.datetime]
-# Called after each chunk has committed with (chunk number from 1, accounts loaded so far).
-AfterChunk = Callable[[int, int], None]
+# Called after each range has committed with (range number from 1, decisions loaded so far).
+AfterRange = Callable[[int, int], None]
 
 
 class RunRefused(Exception):
@@ -124,8 +136,8 @@ def start_run(
     prefilter: strategy_engine.Prefilter | None = None,
     stale_after: datetime.timedelta = STALE_RUN_AFTER,
     clock: Clock | None = None,
-    chunk_accounts: int = CHUNK_ACCOUNTS,
-    after_chunk: AfterChunk | None = None,
+    accounts_per_range: int = ACCOUNTS_PER_RANGE,
+    after_range: AfterRange | None = None,
 ) -> models.StrategyRun:
     """Decide every account's treatment as of ``as_of`` (default: ``now``'s local date).
 
@@ -133,8 +145,10 @@ def start_run(
     none exists) unless ``strategy_path`` names a YAML file. ``engine`` picks the
     engine that decides. ``now`` is when the run starts; ``clock`` (the entrypoint passes
     ``django.utils.timezone.now``) times the phases and says when it finished; without one
-    the run is recorded as finishing at ``now``. ``after_chunk`` is called after each loaded
-    chunk commits (tests use it to crash a run half-way).
+    the run is recorded as finishing at ``now``. The book is processed in ranges of about
+    ``accounts_per_range`` accounts by id (read, decided and loaded one at a time);
+    ``after_range`` is called after each range's load commits (tests use it to crash a run
+    half-way).
 
     Returns the COMPLETED run. Raises :class:`RunFutureDated`, :class:`StrategyNotValid`,
     :class:`EngineNotAvailable`, :class:`RunAlreadyInProgress` and :class:`RunBackdated`
@@ -173,8 +187,8 @@ def start_run(
             report=report,
             finished=finished,
             prefilter=prefilter,
-            chunk_accounts=chunk_accounts,
-            after_chunk=after_chunk,
+            accounts_per_range=accounts_per_range,
+            after_range=after_range,
         )
     finally:
         disconnect = getattr(backend, "disconnect", None)
@@ -193,75 +207,138 @@ def _work(
     report: Progress,
     finished: Clock,
     prefilter: strategy_engine.Prefilter | None,
-    chunk_accounts: int,
-    after_chunk: AfterChunk | None,
+    accounts_per_range: int,
+    after_range: AfterRange | None,
 ) -> models.StrategyRun:
-    """Do the run's work after its RUNNING row exists; fail it (audited) on any error."""
+    """Do the run's work after its RUNNING row exists; fail it (audited) on any error.
+
+    The book is read, judged, decided and loaded one range of account ids at a time, each
+    range in its own snapshot and its own load transaction; only one range is held at a
+    time. What spans ranges (the report, the promises and plans to settle) is summed.
+    """
     day = run.as_of_date
     phases = _Phases(clock=finished)
     load = _Load(run=run, now=now)
+    tally = _Tally()
     try:
-        steps = 5
-        report("checking experiment guardrails", 0, steps)
+        report("checking experiment guardrails", 0, 1)
         with phases.timed("guardrails"):
             errors = _check_guardrails(strategy=strategy, now=now)
-        report("extracting the book", 1, steps)
         with phases.timed("extract"):
-            book = read_book(as_of=day, now=now, strategies_read=(strategy,), undecided=True)
-        report("judging promises and plans", 2, steps)
-        with phases.timed("judge"):
-            judged = _judge(book, strategy=strategy, as_of=day)
-        report("deciding treatments", 3, steps)
-        with phases.timed("decide"):
-            outcome = strategy_engine.decide(
-                inputs=judged.inputs,
-                strategy=strategy,
-                as_of=day,
-                now=now,
-                prefilter=prefilter,
-                backend=backend,
-            )
-        with phases.timed("load"):
-            decisions = outcome.decisions.sort_by("account_id")
-            total = decisions.num_rows
-            chunks = max(1, -(-total // max(chunk_accounts, 1)))
-            planned = _fresh(outcome.outbox, existing=book.planned_keys)
-            for number, start in enumerate(range(0, total, chunk_accounts), start=1):
-                report(
-                    f"loading decisions and contacts ({start:,} of {total:,} accounts)",
-                    steps - 1 + number,
-                    steps + chunks,
+            ranges = extract.account_ranges(size=accounts_per_range)
+        per_range = 4
+        total = 1 + per_range * len(ranges) + 1
+        for number, within in enumerate(ranges, start=1):
+            done = 1 + per_range * (number - 1)
+            where = f"range {number} of {len(ranges)}" if len(ranges) > 1 else "the book"
+            report(f"extracting {where}", done, total)
+            with phases.timed("extract"):
+                book = read_book(
+                    as_of=day, now=now, strategies_read=(strategy,), undecided=True, within=within
                 )
+            report(f"judging promises and plans ({where})", done + 1, total)
+            with phases.timed("judge"):
+                judged = _judge(book, strategy=strategy, as_of=day)
+            report(f"deciding treatments ({where})", done + 2, total)
+            with phases.timed("decide"), _range_backend(chosen, backend) as deciding:
+                outcome = strategy_engine.decide(
+                    inputs=judged.inputs,
+                    strategy=strategy,
+                    as_of=day,
+                    now=now,
+                    prefilter=prefilter,
+                    backend=deciding,
+                )
+            report(f"loading decisions and contacts ({where})", done + 3, total)
+            with phases.timed("load"):
                 load.chunk(
-                    decisions.slice(start, chunk_accounts),
-                    planned=planned,
+                    outcome.decisions.sort_by("account_id"),
+                    planned=_fresh(outcome.outbox, existing=book.planned_keys),
                     superseded=book.superseded,
                     strategy=strategy,
                 )
-                if after_chunk is not None:
-                    after_chunk(number, min(start + chunk_accounts, total))
-        report("settling promises and plans", steps + chunks - 1, steps + chunks)
+            tally.add(book=book, judged=judged, outcome=outcome)
+            del book, judged, outcome  # hold one range at a time
+            if after_range is not None:
+                after_range(number, load.decisions)
+        report("settling promises and plans", total - 1, total)
         _complete(
             run=run,
             strategy=strategy,
-            outcome=outcome,
-            judged=judged,
+            tally=tally,
             load=load,
             errors=errors,
             phases=phases,
-            book=book,
             chosen=chosen,
             actor=actor,
             now=now,
             clock=finished,
         )
-        report("done", steps + chunks, steps + chunks)
+        report("done", total, total)
     except Exception as error:
         logger.exception("Strategy run %s failed", run.pk)
         _fail(run=run, error=error, load=load, actor=actor, now=now, clock=finished)
         raise
     run.refresh_from_db()
     return run
+
+
+@contextmanager
+def _range_backend(chosen: backends.Engine, backend: Any) -> Iterator[Any]:
+    """Yield the backend that decides one range.
+
+    DuckDB and PostgreSQL: a fresh connection per range, closed after it, since Ibis keeps
+    the tables it registers (DuckDB: the Arrow tables in this process; PostgreSQL: temporary
+    tables) until its connection closes. Spark keeps the run's session (starting one is
+    slow); its temporary views stay until the run ends.
+    """
+    if chosen is backends.Engine.SPARK:
+        yield backend
+        return
+    fresh = _connect(chosen)
+    try:
+        yield fresh
+    finally:
+        fresh.disconnect()
+
+
+class _Tally:
+    """Sum what a run's ranges decided, for the report, and gather what to settle."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {}
+        self.contacts_blocked = 0
+        self.accounts = 0
+        self.already_decided = 0
+        self.via = ""
+        self._promises: list[pa.Table] = []
+        self._plans: list[pa.Table] = []
+
+    def add(self, *, book: Book, judged: _Judged, outcome: strategy_engine.Outcome) -> None:
+        """Add one range's outcome and its judged promises and plans."""
+        ranged = {key: dict(value) for key, value in outcome.counts.items()}
+        if "channel" not in ranged:
+            ranged["channel"] = _tally(outcome.decisions, "channel")
+        for key, values in ranged.items():
+            summed = self.counts.setdefault(key, {})
+            for value, count in values.items():
+                summed[value] = summed.get(value, 0) + count
+        self.contacts_blocked += outcome.contacts_blocked
+        self.accounts += judged.inputs.accounts.num_rows
+        self.already_decided += judged.inputs.decided.num_rows
+        self.via = self.via or book.via
+        self._promises.append(judged.promises)
+        self._plans.append(judged.plans)
+
+    @property
+    def promises(self) -> pa.Table:
+        """Return every range's judged promises (verdicts joined with the promises)."""
+        return pa.concat_tables(self._promises)
+
+    @property
+    def plans(self) -> pa.Table:
+        """Return every range's judged plans."""
+        return pa.concat_tables(self._plans)
 
 
 def _engine(engine_name: backends.Engine | str) -> backends.Engine:
@@ -436,46 +513,48 @@ def read_book(
     now: datetime.datetime,
     strategies_read: tuple[definition.Strategy, ...],
     undecided: bool,
+    within: extract.AccountRange = extract.EVERY_ACCOUNT,
 ) -> Book:
-    """Read the book as of ``as_of`` in one consistent snapshot.
+    """Read the book (or the accounts ``within`` a range) as of ``as_of`` in one snapshot.
 
     ``strategies_read`` say how much contact history to read; ``undecided`` leaves out the
     accounts already decided that day (a run); without it every account is decided (a
-    dry run).
+    dry run). A range holds every row of its accounts and of their customers, so the
+    engine decides each of them exactly as from a snapshot of the whole book.
     """
     longest = max(strategy.longest_wait_days for strategy in strategies_read)
     since = now - datetime.timedelta(days=max(longest, strategy_engine.HISTORY_DAYS) + 1)
     with extract.snapshot() as snap:
         inputs = strategy_engine.Inputs(
-            accounts=extract.accounts(snapshot=snap),
-            charges=extract.charges(snapshot=snap),
-            payments=extract.payments(as_of=as_of, snapshot=snap),
-            customers=extract.customers(snapshot=snap),
-            contact_points=extract.contact_points(snapshot=snap),
-            opt_outs=extract.opt_outs(snapshot=snap),
-            cease_requests=extract.cease_requests(snapshot=snap),
-            unverified_disputes=extract.unverified_disputes(snapshot=snap),
-            open_disputes=extract.open_disputes(snapshot=snap),
-            vulnerable_customers=extract.vulnerable_customers(snapshot=snap),
-            breathing_spaces=extract.breathing_spaces(as_of=as_of, snapshot=snap),
+            accounts=extract.accounts(within=within, snapshot=snap),
+            charges=extract.charges(within=within, snapshot=snap),
+            payments=extract.payments(as_of=as_of, within=within, snapshot=snap),
+            customers=extract.customers(within=within, snapshot=snap),
+            contact_points=extract.contact_points(within=within, snapshot=snap),
+            opt_outs=extract.opt_outs(within=within, snapshot=snap),
+            cease_requests=extract.cease_requests(within=within, snapshot=snap),
+            unverified_disputes=extract.unverified_disputes(within=within, snapshot=snap),
+            open_disputes=extract.open_disputes(within=within, snapshot=snap),
+            vulnerable_customers=extract.vulnerable_customers(within=within, snapshot=snap),
+            breathing_spaces=extract.breathing_spaces(as_of=as_of, within=within, snapshot=snap),
             paused_arms=extract.paused_arms(snapshot=snap),
             holds=strategy_engine.HOLDS_SCHEMA.empty_table(),
-            history=extract.contact_history(since=since, as_of=as_of, snapshot=snap),
+            history=extract.contact_history(since=since, as_of=as_of, within=within, snapshot=snap),
             decided=(
-                extract.decided_accounts(as_of=as_of, snapshot=snap)
+                extract.decided_accounts(as_of=as_of, within=within, snapshot=snap)
                 if undecided
                 else strategy_engine.DECIDED_SCHEMA.empty_table()
             ),
         )
         return Book(
             inputs=inputs,
-            promise_holds=extract.promise_holds(as_of=as_of, snapshot=snap),
-            promises_due=extract.promises_due(as_of=as_of, snapshot=snap),
-            plans=extract.active_plans(snapshot=snap),
-            instalments=extract.plan_instalments(snapshot=snap),
-            superseded=extract.superseded_contacts(as_of=as_of, snapshot=snap),
+            promise_holds=extract.promise_holds(as_of=as_of, within=within, snapshot=snap),
+            promises_due=extract.promises_due(as_of=as_of, within=within, snapshot=snap),
+            plans=extract.active_plans(within=within, snapshot=snap),
+            instalments=extract.plan_instalments(within=within, snapshot=snap),
+            superseded=extract.superseded_contacts(as_of=as_of, within=within, snapshot=snap),
             planned_keys=extract.planned_keys(
-                prefix=strategy_engine.idempotency_prefix(as_of), snapshot=snap
+                prefix=strategy_engine.idempotency_prefix(as_of), within=within, snapshot=snap
             ),
             via=snap.via,
         )
@@ -536,7 +615,7 @@ def _connect(chosen: backends.Engine) -> Any:
 
 
 class _Phases:
-    """Time a run's phases with the clock passed in (seconds, 3 decimals)."""
+    """Time a run's phases with the clock passed in (seconds summed, 3 decimals)."""
 
     def __init__(self, *, clock: Clock) -> None:
         self._clock = clock
@@ -548,7 +627,9 @@ class _Phases:
         try:
             yield
         finally:
-            self.seconds[name] = round((self._clock() - started).total_seconds(), 3)
+            # A run of many ranges times each phase once per range: the report sums them.
+            spent = (self._clock() - started).total_seconds()
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + spent, 3)
 
 
 class _Load:
@@ -663,12 +744,10 @@ def _complete(
     *,
     run: models.StrategyRun,
     strategy: definition.Strategy,
-    outcome: strategy_engine.Outcome,
-    judged: _Judged,
+    tally: _Tally,
     load: _Load,
     errors: list[str],
     phases: _Phases,
-    book: Book,
     chosen: backends.Engine,
     actor: str,
     now: datetime.datetime,
@@ -678,19 +757,20 @@ def _complete(
     with transaction.atomic(), phases.timed("settle"):
         # The agents' work queue: the day's decisions ranked once, read by index (ADR 0013).
         in_queue = queue_rank.rank_decisions(as_of=run.as_of_date)
-        settled = _settle_promises(judged.promises, run=run, actor=actor, now=now)
-        plans_settled = _settle_plans(judged.plans, run=run, actor=actor, now=now)
+        settled = _settle_promises(tally.promises, run=run, actor=actor, now=now)
+        plans_settled = _settle_plans(tally.plans, run=run, actor=actor, now=now)
         load.record_superseded(actor=actor, now=now)
     with transaction.atomic():
         finished_at = clock()
         counts = run_report(
-            outcome=outcome,
+            decided=tally.counts,
+            contacts_blocked=tally.contacts_blocked,
             load=load,
-            already_decided=judged.inputs.decided.num_rows,
+            already_decided=tally.already_decided,
             errors=errors,
             phases=phases.seconds,
             engine_name=chosen.value,
-            extract_via=book.via,
+            extract_via=tally.via,
         )
         counts.update(
             {
@@ -702,10 +782,10 @@ def _complete(
         )
         run.status = models.RunStatus.COMPLETED
         run.finished_at = finished_at
-        run.accounts = judged.inputs.accounts.num_rows
+        run.accounts = tally.accounts
         run.decisions = load.decisions
         run.contacts_planned = load.contacts
-        run.contacts_blocked = outcome.contacts_blocked
+        run.contacts_blocked = tally.contacts_blocked
         run.counts = counts
         run.save()
         log.record(
@@ -734,7 +814,8 @@ def _complete(
 
 def run_report(
     *,
-    outcome: strategy_engine.Outcome,
+    decided: dict[str, dict[str, int]],
+    contacts_blocked: int,
     load: _Load,
     already_decided: int,
     errors: list[str],
@@ -742,19 +823,21 @@ def run_report(
     engine_name: str,
     extract_via: str,
 ) -> dict[str, Any]:
-    """Return a run's report: counts per segment, treatment, arm, channel and more."""
-    counts: dict[str, Any] = {key: dict(value) for key, value in outcome.counts.items()}
-    if "channel" not in counts:
-        counts["channel"] = _tally(outcome.decisions, "channel")
+    """Return a run's report: counts per segment, treatment, arm, channel and more.
+
+    ``decided`` is the engine's tallies (:func:`accord.strategy.engine.counts`), summed over
+    the run's ranges.
+    """
+    counts: dict[str, Any] = {key: dict(sorted(value.items())) for key, value in decided.items()}
     counts["contacts"] = {
         "planned": load.contacts,
         "allowed": load.contacts - load.deferred,
         "deferred": load.deferred,
-        "blocked": outcome.contacts_blocked,
+        "blocked": contacts_blocked,
         "superseded": load.superseded,
     }
     counts["already_decided"] = already_decided
-    counts["chunks"] = load.chunks
+    counts["chunks"] = load.chunks  # ranges that loaded decisions
     counts["errors"] = errors
     counts["phases"] = phases
     counts["engine"] = engine_name

@@ -1,4 +1,7 @@
-"""``accord run [--as-of DATE] [--engine E] [--strategy FILE] [--json]``: the daily strategy run."""
+"""``accord run [--as-of DATE] [--engine E] [--strategy FILE] [--accounts-per-range N] [--json]``.
+
+The daily strategy run.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,13 @@ class Command(BaseCommand):
             type=Path,
             help="run this strategy YAML file instead of the active version",
         )
+        parser.add_argument(
+            "--accounts-per-range",
+            type=int,
+            default=strategy_run.ACCOUNTS_PER_RANGE,
+            help="accounts read, decided and loaded at a time (default: "
+            f"{strategy_run.ACCOUNTS_PER_RANGE:,}); fewer hold less memory",
+        )
         parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -66,6 +76,7 @@ class Command(BaseCommand):
                     strategy_path=options["strategy"],
                     progress=update,
                     clock=timezone.now,
+                    accounts_per_range=max(1, options["accounts_per_range"]),
                 )
             except strategy_run.RunRefused as refused:
                 self._refuse(refused.reason, as_json=as_json)
