@@ -420,6 +420,23 @@ def _reader(snapshot: Snapshot | None) -> Snapshot:
     return snapshot if snapshot is not None else _DjangoSnapshot()
 
 
+def _distinct_ids(
+    model: type[Any],
+    column: str,
+    condition: tuple[str, list[Any]],
+    inside: tuple[str, list[Any]],
+    snapshot: Snapshot | None,
+) -> pa.Table:
+    """Return the distinct ``column`` ids of ``model``'s rows (alias ``x``) meeting both parts."""
+    where, params = _where(condition, inside)
+    return _reader(snapshot).read(
+        f"SELECT DISTINCT x.{column} FROM {t(model)} x{where}",
+        params,
+        {column: Kind.INT},
+        nullable=False,
+    )
+
+
 def accounts(
     *,
     account_ids: Sequence[int] | None = None,
@@ -544,12 +561,12 @@ def cease_requests(
     *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
 ) -> pa.Table:
     """Return the customers with a cease request that has not been withdrawn."""
-    where, params = _where(("x.withdrawn_at IS NULL", []), within.customers("x.customer_id"))
-    return _reader(snapshot).read(
-        f"SELECT DISTINCT x.customer_id FROM {t(models.CeaseRequest)} x{where}",
-        params,
-        {"customer_id": Kind.INT},
-        nullable=False,
+    return _distinct_ids(
+        models.CeaseRequest,
+        "customer_id",
+        ("x.withdrawn_at IS NULL", []),
+        within.customers("x.customer_id"),
+        snapshot,
     )
 
 
@@ -557,14 +574,12 @@ def unverified_disputes(
     *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
 ) -> pa.Table:
     """Return the accounts with an open dispute that has not been verified."""
-    where, params = _where(
-        ("d.verified_at IS NULL AND d.resolved_at IS NULL", []), within.accounts("d.account_id")
-    )
-    return _reader(snapshot).read(
-        f"SELECT DISTINCT d.account_id FROM {t(models.Dispute)} d{where}",
-        params,
-        {"account_id": Kind.INT},
-        nullable=False,
+    return _distinct_ids(
+        models.Dispute,
+        "account_id",
+        ("x.verified_at IS NULL AND x.resolved_at IS NULL", []),
+        within.accounts("x.account_id"),
+        snapshot,
     )
 
 
@@ -572,12 +587,12 @@ def open_disputes(
     *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
 ) -> pa.Table:
     """Return the accounts with a dispute not yet resolved (verified or not)."""
-    where, params = _where(("d.resolved_at IS NULL", []), within.accounts("d.account_id"))
-    return _reader(snapshot).read(
-        f"SELECT DISTINCT d.account_id FROM {t(models.Dispute)} d{where}",
-        params,
-        {"account_id": Kind.INT},
-        nullable=False,
+    return _distinct_ids(
+        models.Dispute,
+        "account_id",
+        ("x.resolved_at IS NULL", []),
+        within.accounts("x.account_id"),
+        snapshot,
     )
 
 
@@ -585,12 +600,12 @@ def vulnerable_customers(
     *, within: AccountRange = EVERY_ACCOUNT, snapshot: Snapshot | None = None
 ) -> pa.Table:
     """Return the customers with an unresolved vulnerability on record."""
-    where, params = _where(("v.resolved_at IS NULL", []), within.customers("v.customer_id"))
-    return _reader(snapshot).read(
-        f"SELECT DISTINCT v.customer_id FROM {t(models.Vulnerability)} v{where}",
-        params,
-        {"customer_id": Kind.INT},
-        nullable=False,
+    return _distinct_ids(
+        models.Vulnerability,
+        "customer_id",
+        ("x.resolved_at IS NULL", []),
+        within.customers("x.customer_id"),
+        snapshot,
     )
 
 
@@ -601,19 +616,16 @@ def breathing_spaces(
     snapshot: Snapshot | None = None,
 ) -> pa.Table:
     """Return the customers with a breathing space in force on ``as_of``."""
-    where, params = _where(
+    return _distinct_ids(
+        models.BreathingSpace,
+        "customer_id",
         (
-            "b.starts_on <= %s AND (b.ends_on IS NULL OR b.ends_on >= %s) "
-            "AND b.cancelled_at IS NULL",
+            "x.starts_on <= %s AND (x.ends_on IS NULL OR x.ends_on >= %s) "
+            "AND x.cancelled_at IS NULL",
             [as_of, as_of],
         ),
-        within.customers("b.customer_id"),
-    )
-    return _reader(snapshot).read(
-        f"SELECT DISTINCT b.customer_id FROM {t(models.BreathingSpace)} b{where}",
-        params,
-        {"customer_id": Kind.INT},
-        nullable=False,
+        within.customers("x.customer_id"),
+        snapshot,
     )
 
 
@@ -634,15 +646,12 @@ def promise_holds(
     snapshot: Snapshot | None = None,
 ) -> pa.Table:
     """Return the accounts with an open promise not yet due on ``as_of``."""
-    where, params = _where(
-        ("p.status = %s AND p.promised_date >= %s", [models.PromiseStatus.OPEN.value, as_of]),
-        within.accounts("p.account_id"),
-    )
-    return _reader(snapshot).read(
-        f"SELECT DISTINCT p.account_id FROM {t(models.Promise)} p{where}",
-        params,
-        {"account_id": Kind.INT},
-        nullable=False,
+    return _distinct_ids(
+        models.Promise,
+        "account_id",
+        ("x.status = %s AND x.promised_date >= %s", [models.PromiseStatus.OPEN.value, as_of]),
+        within.accounts("x.account_id"),
+        snapshot,
     )
 
 
