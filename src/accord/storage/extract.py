@@ -466,15 +466,14 @@ def charges(
     within: AccountRange = EVERY_ACCOUNT,
     snapshot: Snapshot | None = None,
 ) -> pa.Table:
-    """Return every charge: account, reference, due date and amount in minor units."""
+    """Return every charge: account, due date and amount in minor units."""
     where, params = _where(_only(account_ids, "c.account_id"), within.accounts("c.account_id"))
     return _reader(snapshot).read(
-        f"SELECT c.account_id, c.external_ref, {as_text('c.due_date')}, c.amount_minor "
+        f"SELECT c.account_id, {as_text('c.due_date')}, c.amount_minor "
         f"FROM {t(models.Charge)} c{where}",
         params,
         {
             "account_id": Kind.INT,
-            "reference": Kind.TEXT,
             "due_date": Kind.DATE,
             "amount_minor": Kind.INT,
         },
@@ -865,6 +864,35 @@ def insert(model: type[Any], data: pa.Table) -> int:
             for start in range(0, frame.height, LOAD_BATCH):
                 cursor.executemany(sql, frame.slice(start, LOAD_BATCH).iter_rows())
     return int(data.num_rows)
+
+
+def reserve_ids(model: type[Any], count: int) -> pa.Array:
+    """Return ``count`` new primary keys of ``model``'s table, for rows inserted with them.
+
+    Call inside the transaction that inserts the rows. PostgreSQL: values drawn from the
+    table's sequence, so concurrent inserts never collide. SQLite: the ids after both the
+    largest id and the table's AUTOINCREMENT counter (a deleted row's id is never reused);
+    a SQLite write transaction (Django opens them IMMEDIATE) excludes every other writer
+    until it commits.
+    """
+    if count <= 0:
+        return pa.array([], pa.int64())
+    name = bulk.table(model)
+    if connection.vendor == "postgresql":
+        drawn = fetch(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [q(name), count],
+            {"id": Kind.INT},
+        )
+        return drawn["id"].combine_chunks()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {q(name)}), 0), "
+            "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
+            [name],
+        )
+        last = int(cursor.fetchone()[0])
+    return pa.array(range(last + 1, last + 1 + count), pa.int64())
 
 
 def _for_database(frame: pl.DataFrame) -> pl.DataFrame:

@@ -408,7 +408,10 @@ class Decision(models.Model):
     """What the strategy decided for one account on one as-of date, and why."""
 
     run = models.ForeignKey(StrategyRun, on_delete=models.PROTECT, related_name="decision_rows")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="decisions")
+    # Looked up by the (account, as_of_date) unique index: no index of its own to maintain.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="decisions", db_index=False
+    )
     as_of_date = models.DateField()
     days_past_due = models.PositiveIntegerField()
     bucket = models.CharField(max_length=32)
@@ -446,7 +449,6 @@ class Decision(models.Model):
         ]
         indexes = [
             models.Index(fields=["as_of_date", "treatment"], name="decision_asof_treatment"),
-            models.Index(fields=["run"], name="decision_run"),
             # Experiment results and assignments read (account, arm) from the index alone; a
             # query must say NOT (experiment = '') for SQLite to use this partial index.
             models.Index(

@@ -14,12 +14,16 @@ together, ADR 0015):
 
 from __future__ import annotations
 
+import collections
 import enum
+import threading
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 import ibis
 import pyarrow as pa
+from ibis.expr import schema as sch
 from ibis.expr import types as ir
 
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -27,6 +31,10 @@ DEFAULT_SPARK_MASTER = "local[2]"
 # on a small machine (a cluster can still be given more through its own configuration).
 SPARK_SHUFFLE_PARTITIONS = "4"
 _POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg", "pgsql")
+# The engine's inputs are tables of these names inside a query (see :func:`input_table`).
+INPUT_PREFIX = "accord_in_"
+# Compiled SQL kept for this many expressions (a run uses three or four).
+_COMPILED_KEPT = 16
 
 
 class Engine(enum.StrEnum):
@@ -123,3 +131,59 @@ def to_arrow(backend: Any, expression: ir.Table) -> pa.Table:
     sql = backend.compile(expression)
     arrow: pa.Table = backend._session.sql(sql).toArrow()
     return arrow
+
+
+def input_table(name: str, schema: pa.Schema) -> ir.Table:
+    """Return the unbound Ibis table that stands for the input ``name`` in an expression.
+
+    An expression over input tables holds no data, so it is built (and, on DuckDB,
+    compiled) once and executed on every range of accounts with :func:`execute`.
+    """
+    return ibis.table(sch.Schema.from_pyarrow(schema), name=INPUT_PREFIX + name)
+
+
+def execute(backend: Any, expression: ir.Table, inputs: Mapping[str, pa.Table]) -> pa.Table:
+    """Execute ``expression`` over ``inputs`` (Arrow tables named as its input tables).
+
+    DuckDB: the expression's SQL is compiled once and kept while the expression is in use;
+    the Arrow inputs are registered as views for the query and scanned in place. Other
+    engines: each input is bound as an Ibis in-memory table, which the engine uploads
+    (PostgreSQL: temporary tables; Spark: temporary views).
+    """
+    if getattr(backend, "name", "") == "duckdb":
+        sql = _compiled(backend, expression)
+        raw = backend.con
+        for name, data in inputs.items():
+            raw.register(INPUT_PREFIX + name, data)
+        try:
+            result: pa.Table = raw.execute(sql).to_arrow_table()
+        finally:
+            for name in inputs:
+                raw.unregister(INPUT_PREFIX + name)
+        # DuckDB's own result types (a sum of BIGINT is a HUGEINT) become the expression's.
+        return result.cast(expression.schema().to_pyarrow())
+    bound = {
+        input_table(name, data.schema).op(): ibis.memtable(data).op()
+        for name, data in inputs.items()
+    }
+    return to_arrow(backend, expression.op().replace(bound).to_expr())
+
+
+_compiled_sql: collections.OrderedDict[int, tuple[ir.Table, str]] = collections.OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def _compiled(backend: Any, expression: ir.Table) -> str:
+    """Return the DuckDB SQL of ``expression``, compiled on its first use only."""
+    key = id(expression)
+    with _compiled_lock:
+        kept = _compiled_sql.get(key)
+        if kept is not None and kept[0] is expression:
+            _compiled_sql.move_to_end(key)
+            return kept[1]
+    sql = str(backend.compile(expression))
+    with _compiled_lock:
+        _compiled_sql[key] = (expression, sql)  # holding it keeps its id from being reused
+        while len(_compiled_sql) > _COMPILED_KEPT:
+            _compiled_sql.popitem(last=False)
+    return sql

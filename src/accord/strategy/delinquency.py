@@ -32,7 +32,6 @@ ACCOUNTS_SCHEMA = pa.schema(
 CHARGES_SCHEMA = pa.schema(
     [
         ("account_id", pa.int64()),
-        ("reference", pa.string()),
         ("due_date", pa.date32()),
         ("amount_minor", pa.int64()),
     ]
@@ -45,15 +44,14 @@ PAYMENTS_SCHEMA = pa.schema(
     ]
 )
 # Dates enter the engines as day numbers (:func:`day_numbers`).
-_CHARGE_DAYS = pa.schema(
+CHARGE_DAYS = pa.schema(
     [
         ("account_id", pa.int64()),
-        ("reference", pa.string()),
         ("due_date", pa.int64()),
         ("amount_minor", pa.int64()),
     ]
 )
-_PAYMENT_DAYS = pa.schema(
+PAYMENT_DAYS = pa.schema(
     [("account_id", pa.int64()), ("received_date", pa.int64()), ("amount_minor", pa.int64())]
 )
 EPOCH = datetime.date(1970, 1, 1)
@@ -73,6 +71,10 @@ STATE_SCHEMA = pa.schema(
 )
 
 
+def _int(value: int) -> ir.IntegerValue:
+    return ibis.literal(value, type="int64")
+
+
 def connect() -> Any:
     """Return a fresh in-memory DuckDB backend for one computation."""
     return ibis.duckdb.connect()
@@ -81,6 +83,18 @@ def connect() -> Any:
 def table(data: pa.Table, schema: pa.Schema) -> ir.Table:
     """Return ``data`` (cast to ``schema``) as an Ibis table, registered on execution."""
     return ibis.memtable(data.select(schema.names).cast(schema))
+
+
+def charge_days(charges: pa.Table) -> pa.Table:
+    """Return ``charges`` (``CHARGES_SCHEMA``) with due dates as day numbers, for ``states``."""
+    return day_numbers(charges.select(CHARGES_SCHEMA.names), ("due_date",)).cast(CHARGE_DAYS)
+
+
+def payment_days(payments: pa.Table) -> pa.Table:
+    """Return ``payments`` (``PAYMENTS_SCHEMA``) with day numbers, as ``states`` reads them."""
+    return day_numbers(payments.select(PAYMENTS_SCHEMA.names), ("received_date",)).cast(
+        PAYMENT_DAYS
+    )
 
 
 def stage_expression(
@@ -153,8 +167,8 @@ def account_states(
     """
     return states(
         account=table(accounts, ACCOUNTS_SCHEMA),
-        charges=charges,
-        payments=payments,
+        charges=ibis.memtable(charge_days(charges)),
+        payments=ibis.memtable(payment_days(payments)),
         as_of=as_of,
         thresholds=thresholds,
         buckets=buckets,
@@ -164,8 +178,8 @@ def account_states(
 def states(
     *,
     account: ir.Table,
-    charges: pa.Table,
-    payments: pa.Table,
+    charges: ir.Table,
+    payments: ir.Table,
     as_of: datetime.date,
     thresholds: arrears.StageThresholds,
     buckets: arrears.BucketScheme,
@@ -176,12 +190,12 @@ def states(
 
     The payment facts: ``paid_window_minor`` (received in the ``payment_window_days`` days
     ending on ``as_of``) and ``last_payment_day`` (day number, null without payments).
-    Only whole-number arithmetic on day numbers, so every engine computes the same states.
+    ``charges`` and ``payments`` carry day numbers (``CHARGE_DAYS``, ``PAYMENT_DAYS``: see
+    :func:`charge_days`, :func:`payment_days`). Only whole-number arithmetic on day numbers,
+    so every engine computes the same states.
     """
-    charge = table(day_numbers(charges.select(CHARGES_SCHEMA.names), ("due_date",)), _CHARGE_DAYS)
-    payment = table(
-        day_numbers(payments.select(PAYMENTS_SCHEMA.names), ("received_date",)), _PAYMENT_DAYS
-    )
+    charge = charges
+    payment = payments
     day = ibis.literal(day_number(as_of), type="int64")
 
     received = payment.filter(payment.received_date <= day)
@@ -191,26 +205,56 @@ def states(
         paid_window_minor=received.amount_minor.sum(where=in_window),
         last_payment_day=received.received_date.max(),
     )
-    # Ordered by due date only: charges falling due the same day may be paid in any order,
-    # yet every total below (arrears, and whether a day's charges are still owed) is the
-    # same whichever order the pool pays them in. So the window sorts whole numbers only
-    # (no string collation) and every engine gives the same totals.
-    ordered = ibis.cumulative_window(group_by="account_id", order_by="due_date")
-    running = charge.mutate(running_minor=charge.amount_minor.sum().over(ordered))
-    joined = running.left_join(paid.select("account_id", "paid_minor"), "account_id").drop(
+    # The pool pays the oldest charges first, so of the charges due before today (the
+    # oldest ones) it leaves max(billed due - paid, 0) unpaid: the arrears, with no order.
+    due_before = charge.due_date < day
+    billed = charge.group_by("account_id").aggregate(
+        billed_minor=charge.amount_minor.sum(),
+        billed_due_minor=charge.amount_minor.sum(where=due_before),
+        first_future_due=charge.due_date.min(where=~due_before & (charge.amount_minor > 0)),
+    )
+    totals = billed.left_join(paid.select("account_id", "paid_minor"), "account_id").drop(
         "account_id_right"
     )
-    pool = joined.paid_minor.fill_null(0)
-    # What the pool leaves unpaid of this charge after every older charge took its share.
-    unpaid = ibis.least(joined.amount_minor, ibis.greatest(joined.running_minor - pool, 0))
-    remainders = joined.mutate(unpaid_minor=unpaid)
-    due_before = remainders.due_date < day
-    owing = remainders.unpaid_minor > 0
-    per_account = remainders.group_by("account_id").aggregate(
-        billed_minor=remainders.amount_minor.sum(),
-        arrears_minor=remainders.unpaid_minor.sum(where=due_before),
-        oldest_unpaid=remainders.due_date.min(where=owing & due_before),
-        next_unpaid=remainders.due_date.min(where=owing & ~due_before),
+    pool = totals.paid_minor.fill_null(0)
+    # Paid beyond what is due (> 0), or owed of it (< 0).
+    ahead = pool - totals.billed_due_minor.fill_null(0)
+    totals = totals.mutate(arrears_minor=ibis.greatest(_int(0) - ahead, 0), ahead=ahead, pool=pool)
+    # Which charge the pool runs out on needs the charges in order: a running total, only
+    # where the answer is not known without it. In arrears: the oldest charge still owed
+    # is among those due before today (the pool is measured against all of it). Paid
+    # ahead: the next charge owed is among the future ones (against what is left over).
+    # A charge is owed when the running total passes the pool on it (an amount > 0).
+    # Ordered by due date only: charges falling due the same day may be paid in any order,
+    # yet the first day on which the running total passes the pool is the same whichever
+    # order they are in. So the window sorts whole numbers only (no string collation) and
+    # every engine gives the same answer.
+    needed = totals.filter((totals.arrears_minor > 0) | (totals.ahead > 0)).select(
+        "account_id",
+        in_arrears=totals.arrears_minor > 0,
+        against=ibis.ifelse(totals.arrears_minor > 0, totals.pool, totals.ahead),
+    )
+    ordered_part = charge.join(needed, "account_id")
+    ordered_part = ordered_part.filter(
+        ibis.ifelse(
+            ordered_part.in_arrears, ordered_part.due_date < day, ordered_part.due_date >= day
+        )
+    )
+    ordered = ibis.cumulative_window(group_by="account_id", order_by="due_date")
+    running = ordered_part.mutate(running_minor=ordered_part.amount_minor.sum().over(ordered))
+    owed = running.filter((running.running_minor > running.against) & (running.amount_minor > 0))
+    first_owed = owed.group_by("account_id").aggregate(first_owed=owed.due_date.min())
+    per_account = totals.left_join(first_owed, "account_id").drop("account_id_right")
+    per_account = per_account.select(
+        "account_id",
+        "billed_minor",
+        arrears_minor=per_account.arrears_minor.cast("int64"),
+        oldest_unpaid=ibis.ifelse(
+            per_account.arrears_minor > 0, per_account.first_owed, ibis.null("int64")
+        ),
+        next_unpaid=ibis.ifelse(
+            per_account.ahead > 0, per_account.first_owed, per_account.first_future_due
+        ),
     )
 
     state = account.left_join(per_account, "account_id").drop("account_id_right")

@@ -25,13 +25,15 @@ Every decision carries stable UPPER_CASE reason codes (docs/strategy.md) in a fi
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import decimal
 import enum
 import functools
 import operator
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -411,8 +413,13 @@ def _opted(channel: Channel) -> str:
     return f"OPTED_{channel.value}"
 
 
-def _t(data: pa.Table, schema: pa.Schema) -> ir.Table:
-    return delinquency.table(data, schema)
+def _cast(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    return data.select(schema.names).cast(schema)
+
+
+def _in(name: str, data: Mapping[str, pa.Table]) -> ir.Table:
+    """Return the input table ``name`` of a query over ``data`` (its schema; no rows)."""
+    return backends.input_table(name, data[name].schema)
 
 
 def _customer_marks(inputs: Inputs) -> pa.Table:
@@ -632,39 +639,105 @@ _HISTORY_DAYS_SCHEMA = pa.schema(
 )
 
 
-def decision_table(
-    *, inputs: Inputs, strategy: definition.Strategy, as_of: datetime.date
+def decision_data(*, inputs: Inputs, strategy: definition.Strategy) -> dict[str, pa.Table]:
+    """Return the Arrow tables :func:`decision_expression` reads, by input name."""
+    plan = _plan(strategy)
+    return {
+        "accounts": _cast(inputs.accounts, ACCOUNTS_SCHEMA),
+        "charges": delinquency.charge_days(inputs.charges),
+        "payments": delinquency.payment_days(inputs.payments),
+        "decided": _cast(inputs.decided, DECIDED_SCHEMA),
+        "customer_marks": _cast(_customer_marks(inputs), _MARKS_SCHEMA),
+        "customers": _cast(inputs.customers, _CUSTOMER_FACTS_SCHEMA),
+        "account_marks": _cast(_account_marks(inputs), _ACCOUNT_MARKS_SCHEMA),
+        "routes": _cast(plan.routes, _ROUTES_SCHEMA),
+        "paused_arms": _cast(inputs.paused_arms, PAUSED_ARMS_SCHEMA),
+        "paths": _paths_table(strategy, plan.stop_slots),
+        "steps": _cast(plan.steps, _STEPS_SCHEMA),
+        "history": _cast(_history_days(inputs.history), _HISTORY_DAYS_SCHEMA),
+    }
+
+
+def decision_expression(
+    *,
+    data: Mapping[str, pa.Table],
+    strategy: definition.Strategy,
+    as_of: datetime.date,
 ) -> ir.Table:
     """Return the decision of every account not yet decided, as one unexecuted expression.
 
-    The columns are those of ``DECISION_SCHEMA`` but ``reason_codes``, plus what the contact
-    step and the reason codes need (``_WIDE_SCHEMA``).
+    Its tables are the inputs of :func:`decision_data` (``data`` gives their schemas and the
+    accounts' currencies, no more), so one expression serves every range of a run; execute
+    it with :func:`accord.strategy.backends.execute`. The columns are those of
+    ``DECISION_SCHEMA`` but ``reason_codes``, plus what the contact step and the reason
+    codes need (``_wide_schema``).
     """
+    currencies = _currencies(data["accounts"])
+    key = ("decision", id(strategy), as_of, currencies, _schemas(data))
+    return _expression(
+        key,
+        strategy,
+        lambda: _decision_expression(data=data, strategy=strategy, as_of=as_of),
+    )
+
+
+def _currencies(accounts: pa.Table) -> tuple[str, ...]:
+    return tuple(sorted(str(c) for c in pc.unique(accounts["currency"]).to_pylist() if c))
+
+
+def _schemas(data: Mapping[str, pa.Table]) -> tuple[tuple[str, pa.Schema], ...]:
+    return tuple(sorted((name, table.schema) for name, table in data.items()))
+
+
+# Expressions kept for reuse: a run decides range after range with the same strategy.
+_EXPRESSIONS_KEPT = 8
+_expressions: collections.OrderedDict[Hashable, tuple[Any, ir.Table]] = collections.OrderedDict()
+_expressions_lock = threading.Lock()
+
+
+def _expression(key: Hashable, pinned: Any, build: Callable[[], ir.Table]) -> ir.Table:
+    """Return the expression kept under ``key``, built by ``build`` the first time.
+
+    ``pinned`` (the strategy whose ``id`` is in the key) is kept with the expression, so
+    that its ``id`` cannot be reused by another object while the key is in use.
+    """
+    with _expressions_lock:
+        kept = _expressions.get(key)
+        if kept is not None:
+            _expressions.move_to_end(key)
+            return kept[1]
+    expression = build()
+    with _expressions_lock:
+        _expressions[key] = (pinned, expression)
+        while len(_expressions) > _EXPRESSIONS_KEPT:
+            _expressions.popitem(last=False)
+    return expression
+
+
+def _decision_expression(
+    *, data: Mapping[str, pa.Table], strategy: definition.Strategy, as_of: datetime.date
+) -> ir.Table:
     plan = _plan(strategy)
     day = _int(delinquency.day_number(as_of))
-    accounts = _t(inputs.accounts, ACCOUNTS_SCHEMA)
+    accounts = _in("accounts", data)
     state = delinquency.states(
         account=accounts,
-        charges=inputs.charges,
-        payments=inputs.payments,
+        charges=_in("charges", data),
+        payments=_in("payments", data),
         as_of=as_of,
         thresholds=strategy.thresholds,
         buckets=strategy.buckets,
         payment_window_days=scores.PAYMENT_WINDOW_DAYS,
-    ).anti_join(_t(inputs.decided, DECIDED_SCHEMA), "account_id")
+    ).anti_join(_in("decided", data), "account_id")
 
     customer_marks = [m.value for m in (_Mark.HAS_EMAIL, _Mark.HAS_PHONE, _Mark.CEASE)]
     customer_marks += [_Mark.VULNERABLE.value, _Mark.BREATHING_SPACE.value]
     customer_marks += [_opted(c) for c in Channel]
-    customer_flags = _flags(
-        _t(_customer_marks(inputs), _MARKS_SCHEMA), "customer_id", customer_marks
-    )
-    customers = _t(inputs.customers, _CUSTOMER_FACTS_SCHEMA)
+    customer_flags = _flags(_in("customer_marks", data), "customer_id", customer_marks)
+    customers = _in("customers", data)
     customers = customers.left_join(customer_flags, "customer_id").drop("customer_id_right")
     account_marks = [_Mark.DISPUTE_OPEN.value, _Mark.PROMISE_OPEN.value, _Mark.PLAN_ACTIVE.value]
-    account_flags = _flags(
-        _t(_account_marks(inputs), _ACCOUNT_MARKS_SCHEMA), "account_id", account_marks
-    )
+    account_flags = _flags(_in("account_marks", data), "account_id", account_marks)
 
     row = state.left_join(customers, "customer_id").drop("customer_id_right")
     row = row.left_join(account_flags, "account_id").drop("account_id_right")
@@ -699,7 +772,7 @@ def decision_table(
             has_address=row.has_address,
         ),
     )
-    currencies = sorted(str(c) for c in pc.unique(inputs.accounts["currency"]).to_pylist() if c)
+    currencies = list(_currencies(data["accounts"]))
     row = row.mutate(segment_id=_segment_id(strategy, row, currencies))
     experiments = [
         (index, s.experiment.name)
@@ -719,8 +792,8 @@ def decision_table(
     )
 
     # Routes: (segment, hash bucket) -> arm and path; a paused arm follows the champion.
-    routes = _t(plan.routes, _ROUTES_SCHEMA)
-    paused = _t(inputs.paused_arms, PAUSED_ARMS_SCHEMA).distinct().mutate(arm_paused=True)
+    routes = _in("routes", data)
+    paused = _in("paused_arms", data).distinct().mutate(arm_paused=True)
     routes = routes.left_join(
         paused, [routes.experiment == paused.experiment, routes.arm == paused.arm]
     ).select(
@@ -736,8 +809,7 @@ def decision_table(
     routes = routes.mutate(
         path_id=ibis.ifelse(routes.arm_paused, routes.champion_path_id, routes.arm_path_id)
     ).drop("champion_path_id", "arm_path_id")
-    path_table = _paths_table(strategy, plan.stop_slots)
-    paths = _t(path_table, path_table.schema)
+    paths = _in("paths", data)
     routes = routes.left_join(paths, "path_id").drop("path_id_right")
     row = row.left_join(
         routes, [row.segment_id == routes.segment_id, row.bucket_key == routes.hash_bucket]
@@ -753,13 +825,13 @@ def decision_table(
         else_=ibis.null("int64"),
     )
     row = row.mutate(day_key=day_key)
-    steps = _t(plan.steps, _STEPS_SCHEMA)
+    steps = _in("steps", data)
     row = row.left_join(steps, [row.path_id == steps.path_id, row.day_key == steps.day_key]).drop(
         "path_id_right", "day_key_right"
     )
 
     # The waits: the latest contact with the step's template, and the latest of any kind.
-    history = _t(_history_days(inputs.history), _HISTORY_DAYS_SCHEMA)
+    history = _in("history", data)
     counted = history.filter(
         history.status.isin([s.value for s in definition.CADENCE_STATUSES])
         & history.account_id.notnull()
@@ -829,7 +901,7 @@ def decision_table(
 
 
 def _wide_schema(stop_slots: int) -> pa.Schema:
-    """Return the columns :func:`decision_table` gives."""
+    """Return the columns :func:`decision_expression` gives."""
     names = [n for n in DECISION_SCHEMA.names if n not in ("reason_codes",)]
     extra = pa.schema(
         [
@@ -871,10 +943,12 @@ def decide(
     """
     con = backend if backend is not None else backends.connect(backends.Engine.DUCKDB)
     local = con if getattr(con, "name", "") == "duckdb" else delinquency.connect()
-    expression = decision_table(inputs=inputs, strategy=strategy, as_of=as_of)
+    data = decision_data(inputs=inputs, strategy=strategy)
+    expression = decision_expression(data=data, strategy=strategy, as_of=as_of)
     stop_slots = max((len(p.stop_when) for p in strategy.paths.values()), default=0)
     wide = _wide_schema(stop_slots)
-    decided = backends.to_arrow(con, expression)
+    decided = backends.execute(con, expression, data)
+    del data
     decided = decided.select(wide.names).cast(wide)
     decided = decided.sort_by("account_id")
 
@@ -913,11 +987,39 @@ def _candidates(
 
     Also returns, per wanted account, the outbox details: language and destination.
     """
-    base = ibis.memtable(wanted.select(["account_id", "customer_id", "channel"]))
+    data = {
+        "wanted": wanted.select(["account_id", "customer_id", "channel"]),
+        "customers": _cast(inputs.customers, CUSTOMERS_SCHEMA),
+        "contact_points": _cast(inputs.contact_points, CONTACT_POINTS_SCHEMA),
+        "opt_outs": _cast(inputs.opt_outs, OPT_OUTS_SCHEMA),
+        "cease_requests": _cast(inputs.cease_requests, CEASE_SCHEMA),
+        "unverified_disputes": _cast(inputs.unverified_disputes, DISPUTES_SCHEMA),
+    }
+    expression = _expression(
+        ("recipients", _schemas(data)), None, lambda: _recipients_expression(data)
+    )
+    prepared = backends.execute(con, expression, data)
+    details = prepared.select(["account_id", "language", "destination"])
+
+    windows = contact_filter.call_windows(_calls(prepared, inputs=inputs, con=con), now=now)
+    data = {"prepared": prepared, "caps": _naive_utc(windows, ("calls_release_at",))}
+    expression = _expression(
+        ("candidates", _schemas(data)), None, lambda: _candidates_expression(data)
+    )
+    result = _utc(backends.execute(con, expression, data), ("calls_release_at",))
+    candidates = result.cast(
+        contact_filter.CANDIDATE_SCHEMA.append(result.schema.field("calls_release_at"))
+    )
+    return candidates, details
+
+
+def _recipients_expression(data: Mapping[str, pa.Table]) -> ir.Table:
+    """Return each wanted contact with its customer's facts, primary email and phone."""
+    base = _in("wanted", data)
     # Only the customers who get a contact today.
     who = base.select("customer_id").distinct()
-    customers = _t(inputs.customers, CUSTOMERS_SCHEMA).semi_join(who, "customer_id")
-    points = _t(inputs.contact_points, CONTACT_POINTS_SCHEMA).semi_join(who, "customer_id")
+    customers = _in("customers", data).semi_join(who, "customer_id")
+    points = _in("contact_points", data).semi_join(who, "customer_id")
     ranked = points.mutate(
         rank=ibis.row_number().over(
             group_by=["customer_id", "kind"], order_by=["position", "value"]
@@ -928,9 +1030,9 @@ def _candidates(
     email = email.select("customer_id", email="value")
     phone = primary.filter(primary.kind == ContactPointKind.PHONE.value)
     phone = phone.select("customer_id", phone="value")
-    opt = _t(inputs.opt_outs, OPT_OUTS_SCHEMA).distinct().mutate(opted_out=True)
-    cease = _t(inputs.cease_requests, CEASE_SCHEMA).distinct().mutate(cease_requested=True)
-    disputes = _t(inputs.unverified_disputes, DISPUTES_SCHEMA).distinct()
+    opt = _in("opt_outs", data).distinct().mutate(opted_out=True)
+    cease = _in("cease_requests", data).distinct().mutate(cease_requested=True)
+    disputes = _in("unverified_disputes", data).distinct()
     disputes = disputes.mutate(unverified_dispute=True)
 
     rows = base.left_join(customers, "customer_id").drop("customer_id_right")
@@ -951,21 +1053,16 @@ def _candidates(
             else_="",
         ).fill_null(""),
     )
-    prepared: pa.Table = con.to_pyarrow(rows.order_by("account_id"))
-    details = prepared.select(["account_id", "language", "destination"])
+    return rows.order_by("account_id")
 
-    windows = contact_filter.call_windows(_calls(prepared, inputs=inputs, con=con), now=now)
-    caps = ibis.memtable(_naive_utc(windows, ("calls_release_at",)))
-    joined = ibis.memtable(prepared).left_join(caps, "account_id").drop("account_id_right")
+
+def _candidates_expression(data: Mapping[str, pa.Table]) -> ir.Table:
+    """Return the recipients with their call counts and release times (policy input)."""
+    caps = _in("caps", data)
+    joined = _in("prepared", data).left_join(caps, "account_id").drop("account_id_right")
     joined = joined.mutate(calls_in_window=joined.calls_in_window.fill_null(0))
     names = [*contact_filter.CANDIDATE_SCHEMA.names, "calls_release_at"]
-    result = _utc(
-        con.to_pyarrow(joined.select(*names).order_by("account_id")), ("calls_release_at",)
-    )
-    candidates = result.cast(
-        contact_filter.CANDIDATE_SCHEMA.append(result.schema.field("calls_release_at"))
-    )
-    return candidates, details
+    return joined.select(*names).order_by("account_id")
 
 
 def _calls(wanted: pa.Table, *, inputs: Inputs, con: Any) -> pa.Table:
@@ -974,11 +1071,23 @@ def _calls(wanted: pa.Table, *, inputs: Inputs, con: Any) -> pa.Table:
     A contact about no particular account is listed once for every wanted account of its
     customer: it counts against each of them (deny when unsure, as the policy does).
     """
-    history = _t(_naive_utc(inputs.history, ("planned_at", "sent_at")), _NAIVE_HISTORY_SCHEMA)
+    data = {
+        "history": _cast(
+            _naive_utc(inputs.history, ("planned_at", "sent_at")), _NAIVE_HISTORY_SCHEMA
+        ),
+        "zones": wanted.select(["account_id", "customer_id", "time_zones"]),
+    }
+    expression = _expression(("calls", _schemas(data)), None, lambda: _calls_expression(data))
+    result = _utc(backends.execute(con, expression, data), ("at",))
+    return result.select(contact_filter.CALLS_SCHEMA.names).cast(contact_filter.CALLS_SCHEMA)
+
+
+def _calls_expression(data: Mapping[str, pa.Table]) -> ir.Table:
+    history = _in("history", data)
     done = history.filter(history.status.isin([s.value for s in definition.COUNTED_STATUSES]))
     done = done.mutate(at=ibis.coalesce(done.sent_at, done.planned_at))
     facts = ["at", "channel", "direction", "connected"]
-    zones = ibis.memtable(wanted.select(["account_id", "customer_id", "time_zones"]))
+    zones = _in("zones", data)
     about_account = done.filter(done.account_id.notnull()).select("account_id", *facts)
     about_account = about_account.join(zones, "account_id").select(
         "account_id", "time_zones", *facts
@@ -987,9 +1096,7 @@ def _calls(wanted: pa.Table, *, inputs: Inputs, con: Any) -> pa.Table:
     about_customer = about_customer.join(zones, "customer_id").select(
         "account_id", "time_zones", *facts
     )
-    calls = about_account.union(about_customer)
-    result = _utc(con.to_pyarrow(calls), ("at",))
-    return result.select(contact_filter.CALLS_SCHEMA.names).cast(contact_filter.CALLS_SCHEMA)
+    return about_account.union(about_customer)
 
 
 _NAIVE_HISTORY_SCHEMA = pa.schema(

@@ -250,8 +250,9 @@ def _state(
     """Return the account's delinquency state through :mod:`accord.domain.arrears`."""
     currency = account["currency"]
     charges = [
+        # Same-day charges may be paid in any order (the totals do not change): no reference.
         arrears.Charge(
-            reference=row["reference"],
+            reference="",
             due_date=row["due_date"],
             amount=money.Money.from_minor_units(row["amount_minor"], currency),
         )

@@ -55,12 +55,13 @@ Exceptions::
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,7 @@ def _work(
     phases = _Phases(clock=finished)
     load = _Load(run=run, now=now)
     tally = _Tally()
+    reading: Generator[Book, None, None] | None = None
     try:
         report("checking experiment guardrails", 0, 1)
         with phases.timed("guardrails"):
@@ -228,14 +230,19 @@ def _work(
             ranges = extract.account_ranges(size=accounts_per_range)
         per_range = 4
         total = 1 + per_range * len(ranges) + 1
-        for number, within in enumerate(ranges, start=1):
+
+        def read(within: extract.AccountRange) -> Book:
+            return read_book(
+                as_of=day, now=now, strategies_read=(strategy,), undecided=True, within=within
+            )
+
+        reading = _read_ahead(read, ranges, ahead=not extract.adbc_reason())
+        for number in range(1, len(ranges) + 1):
             done = 1 + per_range * (number - 1)
             where = f"range {number} of {len(ranges)}" if len(ranges) > 1 else "the book"
             report(f"extracting {where}", done, total)
-            with phases.timed("extract"):
-                book = read_book(
-                    as_of=day, now=now, strategies_read=(strategy,), undecided=True, within=within
-                )
+            with phases.timed("extract"):  # waiting for it: the rest was read meanwhile
+                book = next(reading)
             report(f"judging promises and plans ({where})", done + 1, total)
             with phases.timed("judge"):
                 judged = _judge(book, strategy=strategy, as_of=day)
@@ -258,9 +265,10 @@ def _work(
                     strategy=strategy,
                 )
             tally.add(book=book, judged=judged, outcome=outcome)
-            del book, judged, outcome  # hold one range at a time
+            del book, judged, outcome  # hold this range and the next one read ahead only
             if after_range is not None:
                 after_range(number, load.decisions)
+        reading.close()
         report("settling promises and plans", total - 1, total)
         _complete(
             run=run,
@@ -277,10 +285,50 @@ def _work(
         report("done", total, total)
     except Exception as error:
         logger.exception("Strategy run %s failed", run.pk)
+        if reading is not None:
+            reading.close()  # waits for a range being read ahead
         _fail(run=run, error=error, load=load, actor=actor, now=now, clock=finished)
         raise
     run.refresh_from_db()
     return run
+
+
+def _read_ahead(
+    read: Callable[[extract.AccountRange], Book],
+    ranges: list[extract.AccountRange],
+    *,
+    ahead: bool,
+) -> Generator[Book, None, None]:
+    """Yield the book of each range in turn, reading the next range while this one is used.
+
+    The read ahead runs in a thread: it waits on the reader process (SQLite) or on the
+    server (PostgreSQL), so it overlaps the deciding and loading of the range before it,
+    on a second core. It changes nothing read: a range reads only the rows of its own
+    accounts and customers, and loading another range writes none of them (decisions and
+    contacts about that range's accounts). Without ``ahead`` (no ADBC: reads go through
+    this thread's Django connection) ranges are read one after the other.
+    """
+    if not ahead or len(ranges) < 2:
+        for within in ranges:
+            yield read(within)
+        return
+
+    def in_thread(within: extract.AccountRange) -> Book:
+        try:
+            return read(within)
+        finally:
+            connection.close()  # the thread's own connection, if anything opened it
+
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="accord-read-ahead"
+    ) as pool:
+        pending = pool.submit(in_thread, ranges[0])
+        for following in [*ranges[1:], None]:
+            book = pending.result()
+            if following is not None:
+                pending = pool.submit(in_thread, following)
+            yield book
+            del book
 
 
 @contextmanager
@@ -669,13 +717,15 @@ class _Load:
                 mine = mine.filter(
                     pc.invert(pc.is_in(mine["account_id"], value_set=kept["account_id"]))
                 )
+            # Ids chosen here, so each contact is linked to its decision without reading
+            # the decisions back.
+            ids = extract.reserve_ids(models.Decision, decisions.num_rows)
             extract.insert(
                 models.Decision,
-                _decision_rows(decisions, run=self.run, strategy=strategy, now=self.now),
+                _decision_rows(decisions, ids=ids, run=self.run, strategy=strategy, now=self.now),
             )
-            queued = _outbox_rows(
-                mine, run=self.run, now=self.now, low=accounts[0].as_py(), high=accounts[-1].as_py()
-            )
+            decision_ids = pc.take(ids, pc.index_in(mine["account_id"], value_set=accounts))
+            queued = _outbox_rows(mine, decision_ids=decision_ids, run=self.run, now=self.now)
             extract.insert(models.ContactAttempt, queued)
         self.chunks += 1
         self.decisions += decisions.num_rows
@@ -895,6 +945,7 @@ def _constant(value: Any, rows: int, kind: pa.DataType) -> pa.Array:
 def _decision_rows(
     decisions: pa.Table,
     *,
+    ids: pa.Array,
     run: models.StrategyRun,
     strategy: definition.Strategy,
     now: datetime.datetime,
@@ -903,6 +954,7 @@ def _decision_rows(
     timestamp = pa.timestamp("us", tz="UTC")
     return pa.table(
         {
+            "id": ids,
             "run_id": _constant(run.pk, rows, pa.int64()),
             "account_id": decisions["account_id"],
             "as_of_date": _constant(run.as_of_date, rows, pa.date32()),
@@ -928,20 +980,10 @@ def _decision_rows(
 
 
 def _outbox_rows(
-    planned: pa.Table, *, run: models.StrategyRun, now: datetime.datetime, low: int, high: int
+    planned: pa.Table, *, decision_ids: pa.Array, run: models.StrategyRun, now: datetime.datetime
 ) -> pa.Table:
-    """Return the outbox rows to insert, each linked to this run's decision on its account.
-
-    ``low`` and ``high`` bound the chunk's account ids.
-    """
-    decided = extract.fetch(
-        f"SELECT id, account_id FROM {extract.t(models.Decision)} "
-        "WHERE run_id = %s AND account_id >= %s AND account_id <= %s",
-        [run.pk, low, high],
-        {"decision_id": extract.Kind.INT, "account_id": extract.Kind.INT},
-    )
-    position = pc.index_in(planned["account_id"], value_set=decided["account_id"])
-    fresh = planned.append_column("decision_id", pc.take(decided["decision_id"], position))
+    """Return the outbox rows to insert, each linked to this run's decision on its account."""
+    fresh = planned.append_column("decision_id", decision_ids)
     rows = fresh.num_rows
     timestamp = pa.timestamp("us", tz="UTC")
 

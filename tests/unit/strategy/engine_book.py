@@ -100,11 +100,9 @@ class Book:
 
     def charge(self, account_id: int, *, due: date, amount: int) -> None:
         """Add a charge falling due on ``due``."""
-        index = len(self.rows["charges"])
         self.rows["charges"].append(
             {
                 "account_id": account_id,
-                "reference": f"C{index}",
                 "due_date": due,
                 "amount_minor": amount,
             }

@@ -71,7 +71,6 @@ def portfolio(
     charges = pa.table(
         {
             "account_id": charge_account,
-            "reference": pa.array(np.char.add("C", within.astype(str)).astype(object), pa.string()),
             "due_date": _days(as_of, due),
             "amount_minor": amount.astype(np.int64),
         }

@@ -67,7 +67,6 @@ def tables(book: Book) -> dict[str, pa.Table]:
         "charges": pa.table(
             {
                 "account_id": [a for a, cs in book.charges.items() for _ in cs],
-                "reference": [c.reference for cs in book.charges.values() for c in cs],
                 "due_date": pa.array(
                     [c.due_date for cs in book.charges.values() for c in cs], pa.date32()
                 ),

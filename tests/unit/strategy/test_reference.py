@@ -103,7 +103,6 @@ def _account(
         rows["charges"].append(
             {
                 "account_id": account_id,
-                "reference": f"CH{account_id}-{month}",
                 "due_date": first_due + timedelta(days=30 * month),
                 "amount_minor": amount + rng.randint(0, 500),
             }
@@ -188,9 +187,7 @@ TABLES: dict[str, pa.Schema] = {
             ("product_type", TEXT),
         ]
     ),
-    "charges": pa.schema(
-        [("account_id", ID), ("reference", TEXT), ("due_date", pa.date32()), ("amount_minor", ID)]
-    ),
+    "charges": pa.schema([("account_id", ID), ("due_date", pa.date32()), ("amount_minor", ID)]),
     "payments": pa.schema(
         [("account_id", ID), ("received_date", pa.date32()), ("amount_minor", ID)]
     ),
