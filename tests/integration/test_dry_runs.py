@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accord.audit import events
 from accord.audit import models as audit_models
+from accord.cli import progress
 from accord.jobs import dry_runs as dry_run_jobs
 from accord.storage import models
 from accord.strategy import definition
@@ -224,7 +228,7 @@ class TestExecute:
         run()
         assert result_of(dry(the_default())).accounts == 1
 
-    @pytest.mark.parametrize("per_range", [3, 7])
+    @pytest.mark.parametrize("per_range", [6, 13])
     def test_ranges_of_a_few_accounts_count_and_sample_as_one_range(self, per_range: int) -> None:
         a_mixed_book()
         version = the_default()
@@ -291,6 +295,93 @@ class TestExecute:
             found.samples[0].reason_codes
         )
         assert dry_runs.DryRun.from_json(found.as_json()) == found
+
+
+class TestCommand:
+    def test_the_command_works_a_dry_run_in_the_foreground_and_prints_its_counts(self) -> None:
+        account(due=days_ago(5))
+        account(due=days_ago(45))
+        version = the_default()
+        before = row_counts()
+        out = io.StringIO()
+        call_command("strategy", "dry-run", version.label, "--as-of", TODAY.isoformat(), stdout=out)
+        printed = out.getvalue()
+        done = models.StrategyDryRun.objects.get()
+        assert done.status == Status.COMPLETED
+        assert done.requested_by.startswith("cli:")
+        assert f"Dry run {done.pk} of {version.label} as of {TODAY.isoformat()}: 2 accounts" in (
+            printed
+        )
+        assert "compared with default@plain" in printed
+        assert "segment: early_arrears 1 (active 1), everyone_else 1 (active 1)" in printed
+        assert "arm: early-sms-first/" in printed
+        assert "sample:" in printed
+        changed = {name for name, count in row_counts().items() if before[name] != count}
+        assert changed <= BOOKKEEPING
+
+    def test_the_command_shows_a_progress_bar_per_range(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for days in (5, 45, 90):
+            account(due=days_ago(days))
+        seen: list[tuple[int, int]] = []
+
+        @contextlib.contextmanager
+        def stages(*, enabled: bool, title: str) -> Iterator[Any]:
+            assert (enabled, title) == (True, "Dry run")
+            yield lambda stage, done, total: seen.append((done, total))
+
+        monkeypatch.setattr(progress, "stages", stages)
+        call_command(
+            "strategy",
+            "dry-run",
+            the_default().label,
+            "--accounts-per-range",
+            "1",
+            stdout=io.StringIO(),
+        )
+        assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+    def test_the_command_prints_json_and_works_a_dry_run_already_queued(self) -> None:
+        account(due=days_ago(12))
+        version = the_default()
+        waiting = dry_runs.request(version_id=version.pk, as_of=TODAY, actor=ACTOR, now=NOW)
+        out = io.StringIO()
+        call_command(
+            "strategy",
+            "dry-run",
+            str(version.pk),
+            "--as-of",
+            TODAY.isoformat(),
+            "--json",
+            stdout=out,
+        )
+        printed = json.loads(out.getvalue())
+        assert (printed["id"], printed["status"], printed["accounts"]) == (
+            waiting.pk,
+            "COMPLETED",
+            1,
+        )
+        assert models.StrategyDryRun.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("arguments", "message"),
+        [
+            (["--as-of", (TODAY + timedelta(days=3)).isoformat()], "after today"),
+            (["--as-of", "25/11/2026"], "YYYY-MM-DD"),
+        ],
+    )
+    def test_the_command_refuses_a_date_it_cannot_use(
+        self, arguments: list[str], message: str
+    ) -> None:
+        version = the_default()
+        with pytest.raises(CommandError, match=message):
+            call_command("strategy", "dry-run", version.label, *arguments, stdout=io.StringIO())
+        assert not models.StrategyDryRun.objects.exists()
+
+    def test_the_command_refuses_an_unknown_version(self) -> None:
+        with pytest.raises(CommandError, match="no strategy version nope@1"):
+            call_command("strategy", "dry-run", "nope@1", stdout=io.StringIO())
 
 
 # The worker closes connections between tasks (close_old_connections), which would end the
