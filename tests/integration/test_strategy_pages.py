@@ -558,7 +558,7 @@ def test_the_progress_fragment_shows_the_ranges_done_while_running(
     running = queued(
         draft,
         status=models.DryRunStatus.RUNNING,
-        started_at=timezone.now(),
+        started_at=timezone.now() - datetime.timedelta(minutes=5, seconds=10),
         ranges_done=1,
         ranges_total=4,
     )
@@ -570,6 +570,10 @@ def test_the_progress_fragment_shows_the_ranges_done_while_running(
     assert 'max="4" value="1"' in fragment
     assert "1 of 4 account ranges decided (25%)" in fragment
     assert 'hx-trigger="every 2s"' in fragment
+    assert "Working for 5 minutes." in fragment
+    assert '<section id="recent-dry-runs" aria-labelledby="recent-heading" hx-swap-oob="true">' in (
+        fragment
+    )
 
 
 def test_a_dry_run_no_worker_picked_up_says_how_to_start_one(
@@ -581,6 +585,7 @@ def test_a_dry_run_no_worker_picked_up_says_how_to_start_one(
     fragment = text(signed_in(Role.MANAGER).get(dry_run_url(draft, waiting) + "progress/"))
 
     assert "Waiting for a worker." in fragment
+    assert "Requested 30 seconds ago" in fragment
     assert "<code>accord db_worker</code>" in fragment
     assert f"accord strategy dry-run {draft.label} --as-of {waiting.as_of_date}" in fragment
 

@@ -35,6 +35,7 @@ class DryRunRow:
     accounts: int | None
     error: str
     waiting_for_worker: bool
+    elapsed_seconds: int  # since it started (RUNNING) or was requested (QUEUED)
 
     @property
     def pending(self) -> bool:
@@ -67,6 +68,9 @@ class DryRunRow:
     def of(cls, row: models.StrategyDryRun, *, now: datetime.datetime) -> DryRunRow:
         """Return the row of a stored dry run, as seen at ``now``."""
         accounts = row.result.get("accounts") if row.result else None
+        since = (
+            row.started_at if row.status == Status.RUNNING and row.started_at else row.requested_at
+        )
         return cls(
             id=row.pk,
             version_id=row.version_id,
@@ -83,6 +87,7 @@ class DryRunRow:
             error=row.error,
             waiting_for_worker=row.status == Status.QUEUED
             and now - row.requested_at >= WORKER_WAIT,
+            elapsed_seconds=max(0, int((now - since).total_seconds())),
         )
 
 

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accord.analytics import dry_runs as analytics_dry_runs
@@ -353,10 +353,12 @@ def strategy_dry_run_progress(
     version = _version_or_404(version_id)
     dry_run = _dry_run_or_404(version, dry_run_id)
     context = _dry_run_context(version, dry_run, now=timezone.now())
+    may_manage = roles.has_permission(request.user, Permission.MANAGE_STRATEGY)
+    # The status, then the list of recent dry runs swapped out of band (its status changes too).
     return render(
         request,
-        "web/manager/strategies/_dry_run_body.html",
-        {**context, "may_manage": roles.has_permission(request.user, Permission.MANAGE_STRATEGY)},
+        "web/manager/strategies/_dry_run_progress.html",
+        {**context, "may_manage": may_manage, "oob": True},
     )
 
 
@@ -382,8 +384,11 @@ def _dry_run_page(
         "form": form,
         "problem": problem,
         "today": timezone.localdate(now),
-        "recent": analytics_dry_runs.recent(version_id=version.pk, now=now),
-        **(_dry_run_context(version, dry_run, now=now) if dry_run is not None else {}),
+        **(
+            _dry_run_context(version, dry_run, now=now)
+            if dry_run is not None
+            else {"recent": analytics_dry_runs.recent(version_id=version.pk, now=now)}
+        ),
     }
     return _page(request, "web/manager/strategies/dry_run.html", context, status=status)
 
@@ -391,8 +396,9 @@ def _dry_run_page(
 def _dry_run_context(
     version: models.StrategyVersion, dry_run: models.StrategyDryRun, *, now: datetime.datetime
 ) -> dict[str, Any]:
-    """Return what the status fragment shows: progress, or the counts and samples."""
+    """Return what the status fragment shows: progress, or the counts and samples; the list."""
     result = dry_runs.result(dry_run)
+    row = analytics_dry_runs.DryRunRow.of(dry_run, now=now)
     samples = []
     if result is not None:
         samples = [
@@ -406,12 +412,22 @@ def _dry_run_context(
         ]
     return {
         "version": strategy_outline.VersionRow.of(version),
-        "dry_run": analytics_dry_runs.DryRunRow.of(dry_run, now=now),
+        "dry_run": row,
         "result": result,
         "tables": count_tables(result.counts, result.active_counts) if result else [],
         "samples": samples,
         "worker_wait": int(analytics_dry_runs.WORKER_WAIT.total_seconds()),
+        "elapsed": _elapsed(row.elapsed_seconds),
+        "recent": analytics_dry_runs.recent(version_id=version.pk, now=now),
     }
+
+
+def _elapsed(seconds: int) -> str:
+    """Word a wait: in seconds under two minutes, in minutes after."""
+    if seconds < 120:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = seconds // 60
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
