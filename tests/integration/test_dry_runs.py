@@ -75,7 +75,7 @@ def result_of(dry_run: models.StrategyDryRun) -> dry_runs.DryRun:
 
 def row_counts() -> dict[str, int]:
     return {
-        model.__name__: model.objects.count()
+        model.__name__: model._default_manager.count()
         for model in apps.get_models()
         if model._meta.managed and not model._meta.proxy
     }
