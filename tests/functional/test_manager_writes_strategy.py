@@ -17,6 +17,7 @@ from django.utils import timezone
 from accord.analytics import dry_runs
 from accord.domain.access import Role
 from accord.storage import models
+from accord.usecases import dry_runs as usecase_dry_runs
 from accord.usecases import strategies, strategy_run
 from tests.integration import strategy_data
 
@@ -256,3 +257,38 @@ def test_a_narrow_screen_reads_a_version_and_edits_it(
     page.get_by_role("link", name="Edit as new draft").click()
     assert "name: collections" in page.get_by_label("Strategy (YAML)").input_value()
     shoot(page, "strategy-editor-mobile.png", tmp_path)
+
+
+def test_a_running_dry_run_shows_its_progress_and_follows_it(
+    page: Any, live_server: Any, manager: User, tmp_path: Path
+) -> None:
+    version = strategy_data.draft()
+    running = usecase_dry_runs.request(
+        version_id=version.pk,
+        as_of=timezone.localdate(),
+        actor="user:mara",
+        now=timezone.now(),
+        background=False,
+    )
+    rows = models.StrategyDryRun.objects.filter(pk=running.pk)
+    rows.update(
+        status=models.DryRunStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(seconds=40),
+        ranges_done=2,
+        ranges_total=5,
+    )
+    sign_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/manager/strategies/{version.pk}/dry-runs/{running.pk}/")
+    progress = page.locator(".dry-run-progress")
+    assert "2 of 5 account ranges decided (40%)" in progress.inner_text()
+    assert (
+        page.get_by_role("progressbar", name="Progress of the dry run").get_attribute("value")
+        == "2"
+    )
+    shoot(page, "strategy-dry-run-running.png", tmp_path)
+
+    # The worker moves on: the page follows without being reloaded.
+    rows.update(ranges_done=4)
+    page.get_by_text("4 of 5 account ranges decided (80%)").wait_for(timeout=10_000)
+    assert "Running" in page.locator(".dry-run-table").inner_text()

@@ -57,7 +57,9 @@ from accord.usecases import strategies, strategy_run
 logger = logging.getLogger(__name__)
 
 # Accounts read and decided at a time: a dry run holds one range of the book in memory.
-ACCOUNTS_PER_RANGE = strategy_run.ACCOUNTS_PER_RANGE
+# Smaller than a run's ranges: a dry run decides each range twice (the version and the
+# active one), and its page shows progress per range (a 1M book moves in quarters).
+ACCOUNTS_PER_RANGE = 250_000
 # Accounts shown with their reasons.
 SAMPLE_SIZE = 25
 # A RUNNING dry run older than this was left by a worker that died; a new request fails it.
