@@ -4,16 +4,20 @@ dry-runs it, activates it, runs it and sees the accounts of each arm."""
 from __future__ import annotations
 
 import datetime
+import io
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.utils import timezone
 
+from accord.analytics import dry_runs
 from accord.domain.access import Role
 from accord.storage import models
+from accord.usecases import dry_runs as usecase_dry_runs
 from accord.usecases import strategies, strategy_run
 from tests.integration import strategy_data
 
@@ -106,8 +110,10 @@ def shoot(page: Any, name: str, tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("book")
 def test_manager_writes_dry_runs_activates_and_runs_a_strategy(
-    page: Any, live_server: Any, manager: User, tmp_path: Path
+    page: Any, live_server: Any, manager: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The live server runs in this process: say "waiting for a worker" sooner than in life.
+    monkeypatch.setattr(dry_runs, "WORKER_WAIT", datetime.timedelta(seconds=3))
     sign_in(page, live_server.url)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Strategies").click()
     page.get_by_role("heading", level=1, name="Strategies").wait_for()
@@ -134,14 +140,35 @@ def test_manager_writes_dry_runs_activates_and_runs_a_strategy(
     assert "Stage is Pre-due or Early" in segments.nth(1).inner_text()
     shoot(page, "strategy-version.png", tmp_path)
 
-    # Dry run: counts per segment and arm beside the active (default) version, and samples.
+    # Dry run: started in the background; its page polls until a worker has decided the book.
     page.get_by_role("link", name="Dry run").first.click()
     page.get_by_role("heading", level=1, name="Dry run of collections@2026.12.2").wait_for()
+    assert "No dry run of this version yet." in page.locator("main").inner_text()
+    page.get_by_role("button", name="Start dry run").click()
+    progress = page.locator(".dry-run-progress")
+    progress.wait_for()
+    assert "/dry-runs/" in page.url
+    assert "Queued" in progress.inner_text()
+    # No worker runs here: after a while the page says how to start one.
+    page.locator("#waiting-for-worker").wait_for(timeout=15_000)
+    assert "accord db_worker" in page.locator("#waiting-for-worker").inner_text()
+    shoot(page, "strategy-dry-run-waiting.png", tmp_path)
+    # A worker picks it up (here in the test's process, as `accord db_worker` would) and the
+    # page shows the results without being reloaded.
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", stdout=io.StringIO()
+    )
+    page.locator("#counts-arm").wait_for(timeout=15_000)
+    assert not page.locator(".dry-run-progress").is_visible()
+    assert page.locator('.dry-run-meta .pill:has-text("Completed")').is_visible()
     arms = page.locator("#counts-arm").inner_text()
     assert "early-sms-test/champion" in arms or "champion" in arms
     assert "sms_first" in arms
     assert "vulnerable" in page.locator("#counts-segment").inner_text()
     assert page.locator(".sample-table tbody tr").count() > 0
+    assert page.locator(".dry-run-table tbody tr").count() == 1
+    assert "Completed" in page.locator(".dry-run-table").inner_text()  # swapped out of band
+    assert not models.Decision.objects.exists()
     shoot(page, "strategy-dry-run.png", tmp_path)
 
     # Activate, after the confirmation page.
@@ -230,3 +257,38 @@ def test_a_narrow_screen_reads_a_version_and_edits_it(
     page.get_by_role("link", name="Edit as new draft").click()
     assert "name: collections" in page.get_by_label("Strategy (YAML)").input_value()
     shoot(page, "strategy-editor-mobile.png", tmp_path)
+
+
+def test_a_running_dry_run_shows_its_progress_and_follows_it(
+    page: Any, live_server: Any, manager: User, tmp_path: Path
+) -> None:
+    version = strategy_data.draft()
+    running = usecase_dry_runs.request(
+        version_id=version.pk,
+        as_of=timezone.localdate(),
+        actor="user:mara",
+        now=timezone.now(),
+        background=False,
+    )
+    rows = models.StrategyDryRun.objects.filter(pk=running.pk)
+    rows.update(
+        status=models.DryRunStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(seconds=40),
+        ranges_done=2,
+        ranges_total=5,
+    )
+    sign_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/manager/strategies/{version.pk}/dry-runs/{running.pk}/")
+    progress = page.locator(".dry-run-progress")
+    assert "2 of 5 account ranges decided (40%)" in progress.inner_text()
+    assert (
+        page.get_by_role("progressbar", name="Progress of the dry run").get_attribute("value")
+        == "2"
+    )
+    shoot(page, "strategy-dry-run-running.png", tmp_path)
+
+    # The worker moves on: the page follows without being reloaded.
+    rows.update(ranges_done=4)
+    page.get_by_text("4 of 5 account ranges decided (80%)").wait_for(timeout=10_000)
+    assert "Running" in page.locator(".dry-run-table").inner_text()

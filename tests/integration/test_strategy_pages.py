@@ -18,6 +18,7 @@ from accord.audit import events
 from accord.audit import models as audit_models
 from accord.domain.access import Role
 from accord.storage import models
+from accord.usecases import dry_runs
 from tests.integration import manager_data
 from tests.integration import strategy_data as data
 
@@ -449,39 +450,209 @@ def test_run_now_runs_the_active_strategy_and_shows_its_counts(
 # --- Dry runs ----------------------------------------------------------------------------------
 
 
+def dry_run_url(version: models.StrategyVersion, dry_run: models.StrategyDryRun) -> str:
+    return f"/manager/strategies/{version.pk}/dry-runs/{dry_run.pk}/"
+
+
+def queued(version: models.StrategyVersion, **changes: Any) -> models.StrategyDryRun:
+    """Request a dry run of ``version`` as of today (no worker runs in these tests)."""
+    requested = dry_runs.request(
+        version_id=version.pk,
+        as_of=timezone.localdate(),
+        actor="user:user-manager",
+        now=timezone.now(),
+        background=False,
+    )
+    if changes:
+        models.StrategyDryRun.objects.filter(pk=requested.pk).update(**changes)
+        requested.refresh_from_db()
+    return requested
+
+
+def worked(version: models.StrategyVersion) -> models.StrategyDryRun:
+    """Request a dry run of ``version`` as of today and work it as the worker would."""
+    return dry_runs.execute(
+        dry_run_id=queued(version).pk, now=timezone.now(), actor="task:execute_dry_run"
+    )
+
+
 @pytest.mark.parametrize("role", list(Role))
-def test_only_managers_and_admins_dry_run(
+def test_only_managers_and_admins_dry_run_and_read_dry_runs(
     role: Role, versions: dict[str, models.StrategyVersion]
 ) -> None:
+    draft = versions["draft"]
+    existing = queued(draft)
+    client = signed_in(role)
+    allowed = 200 if role in STRATEGISTS else 403
+
+    assert client.get(f"/manager/strategies/{draft.pk}/dry-run/").status_code == allowed
+    assert client.get(dry_run_url(draft, existing)).status_code == allowed
+    assert client.get(dry_run_url(draft, existing) + "progress/").status_code == allowed
+    started = client.post(
+        f"/manager/strategies/{draft.pk}/dry-run/", {"as_of": timezone.localdate().isoformat()}
+    )
+    assert started.status_code == (302 if role in STRATEGISTS else 403)
+
+
+def test_an_agent_cannot_start_a_dry_run(versions: dict[str, models.StrategyVersion]) -> None:
+    response = signed_in(Role.AGENT).post(
+        f"/manager/strategies/{versions['draft'].pk}/dry-run/",
+        {"as_of": timezone.localdate().isoformat()},
+    )
+
+    assert response.status_code == 403
+    assert not models.StrategyDryRun.objects.exists()
+    assert not saved_events(events.EventType.STRATEGY_DRY_RUN_REQUESTED)
+
+
+def test_starting_a_dry_run_needs_the_csrf_token(
+    versions: dict[str, models.StrategyVersion],
+) -> None:
+    client = signed_in(Role.MANAGER, csrf=True)
     url = f"/manager/strategies/{versions['draft'].pk}/dry-run/"
+    today = timezone.localdate().isoformat()
 
-    response = signed_in(role).get(url, {"as_of": timezone.localdate().isoformat()})
+    refused = client.post(url, {"as_of": today})
+    form = text(client.get(url))
+    token = client.cookies["csrftoken"].value
+    accepted = client.post(url, {"as_of": today, "csrfmiddlewaretoken": token})
 
-    assert response.status_code == (200 if role in STRATEGISTS else 403)
+    assert refused.status_code == 403
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert accepted.status_code == 302
+    assert models.StrategyDryRun.objects.count() == 1
 
 
-def test_a_dry_run_counts_beside_the_active_version_and_explains_a_sample(
+def test_a_manager_starts_a_dry_run_and_lands_on_its_page_which_polls_while_queued(
+    versions: dict[str, models.StrategyVersion],
+) -> None:
+    draft = versions["draft"]
+    client = signed_in(Role.MANAGER)
+
+    response = client.post(
+        f"/manager/strategies/{draft.pk}/dry-run/", {"as_of": timezone.localdate().isoformat()}
+    )
+
+    started = models.StrategyDryRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == dry_run_url(draft, started)
+    assert (started.status, started.requested_by) == (
+        models.DryRunStatus.QUEUED,
+        "user:user-manager",
+    )
+    [requested] = saved_events(events.EventType.STRATEGY_DRY_RUN_REQUESTED)
+    assert requested.actor == "user:user-manager"
+    page = text(client.get(response["Location"]))
+    assert f'hx-get="{dry_run_url(draft, started)}progress/"' in page
+    assert 'hx-trigger="every 2s"' in page
+    assert "Queued" in page
+    assert "Waiting for a worker" not in page  # not yet: a worker may be on its way
+    assert 'id="recent-heading"' in page
+    assert not models.Decision.objects.exists()
+
+
+def test_the_progress_fragment_shows_the_ranges_done_while_running(
+    versions: dict[str, models.StrategyVersion],
+) -> None:
+    draft = versions["draft"]
+    running = queued(
+        draft,
+        status=models.DryRunStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(minutes=5, seconds=10),
+        ranges_done=1,
+        ranges_total=4,
+    )
+
+    fragment = text(signed_in(Role.MANAGER).get(dry_run_url(draft, running) + "progress/"))
+
+    assert fragment.startswith('<div id="dry-run"')
+    assert "<html" not in fragment
+    assert 'max="4" value="1"' in fragment
+    assert "1 of 4 account ranges decided (25%)" in fragment
+    assert 'hx-trigger="every 2s"' in fragment
+    assert "Working for 5 minutes." in fragment
+    assert '<section id="recent-dry-runs" aria-labelledby="recent-heading" hx-swap-oob="true">' in (
+        fragment
+    )
+
+
+def test_a_dry_run_no_worker_picked_up_says_how_to_start_one(
+    versions: dict[str, models.StrategyVersion],
+) -> None:
+    draft = versions["draft"]
+    waiting = queued(draft, requested_at=timezone.now() - datetime.timedelta(seconds=30))
+
+    fragment = text(signed_in(Role.MANAGER).get(dry_run_url(draft, waiting) + "progress/"))
+
+    assert "Waiting for a worker." in fragment
+    assert "Requested 30 seconds ago" in fragment
+    assert "<code>accord db_worker</code>" in fragment
+    assert f"accord strategy dry-run {draft.label} --as-of {waiting.as_of_date}" in fragment
+
+
+def test_a_finished_dry_run_stops_polling_and_counts_beside_the_active_version(
     versions: dict[str, models.StrategyVersion],
 ) -> None:
     today = timezone.localdate()
     for days in (3, 12, 45):
         owner = manager_data.account("EUR")
         manager_data.charge(owner, "80.00", today - datetime.timedelta(days=days))
+    draft = versions["draft"]
+    done = worked(draft)
 
-    response = signed_in(Role.MANAGER).get(
-        f"/manager/strategies/{versions['draft'].pk}/dry-run/", {"as_of": today.isoformat()}
-    )
+    client = signed_in(Role.MANAGER)
+    fragment = text(client.get(dry_run_url(draft, done) + "progress/"))
+    page = text(client.get(dry_run_url(draft, done)))
 
-    page = text(response)
-    assert response.status_code == 200
+    assert "hx-trigger" not in fragment
+    assert 'id="counts-segment"' in fragment
     assert f'Compared with</dt><dd class="stat__text">{versions["active"].label}' in page
     for table in ("segment", "treatment", "arm", "channel", "contacts"):
         assert f'id="counts-{table}"' in page
     assert "everyone_else" in page  # the 45-days-past-due account
     assert "early_arrears" in page  # the active version's segment, 0 in the draft
     assert "45 days past due" in page  # a sample explained in words
+    assert "Completed" in page
     assert not models.Decision.objects.exists()
     assert not models.StrategyRun.objects.exists()
+
+
+def test_a_failed_dry_run_shows_its_error(versions: dict[str, models.StrategyVersion]) -> None:
+    draft = versions["draft"]
+    failed = queued(
+        draft, status=models.DryRunStatus.FAILED, error="RuntimeError: the engine fell over"
+    )
+
+    page = text(signed_in(Role.MANAGER).get(dry_run_url(draft, failed)))
+
+    assert "The dry run failed." in page
+    assert "RuntimeError: the engine fell over" in page
+    assert "hx-trigger" not in page
+
+
+def test_the_dry_run_page_lists_the_versions_recent_dry_runs(
+    versions: dict[str, models.StrategyVersion],
+) -> None:
+    draft = versions["draft"]
+    first = worked(draft)
+    second = queued(draft)
+    queued(versions["active"])  # another version's: not listed
+
+    page = text(signed_in(Role.MANAGER).get(f"/manager/strategies/{draft.pk}/dry-run/"))
+
+    assert page.count('class="pill pill--') == 2
+    assert page.index(dry_run_url(draft, second)) < page.index(dry_run_url(draft, first))
+    assert ">Results<" in page
+
+
+def test_a_dry_run_of_another_version_is_not_found(
+    versions: dict[str, models.StrategyVersion],
+) -> None:
+    theirs = queued(versions["active"])
+
+    response = signed_in(Role.MANAGER).get(dry_run_url(versions["draft"], theirs))
+
+    assert response.status_code == 404
 
 
 def test_a_dry_run_in_the_future_is_refused_beside_the_date(
@@ -489,9 +660,10 @@ def test_a_dry_run_in_the_future_is_refused_beside_the_date(
 ) -> None:
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
 
-    response = signed_in(Role.MANAGER).get(
+    response = signed_in(Role.MANAGER).post(
         f"/manager/strategies/{versions['draft'].pk}/dry-run/", {"as_of": tomorrow.isoformat()}
     )
 
+    assert response.status_code == 422
     assert "Choose today or an earlier date." in text(response)
-    assert 'id="counts-segment"' not in text(response)
+    assert not models.StrategyDryRun.objects.exists()

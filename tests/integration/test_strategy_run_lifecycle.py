@@ -1,5 +1,5 @@
 """A v1 strategy run: its version and engine, experiments, resume after a crash, catch-up,
-its report, guardrails, and the dry run that writes nothing."""
+its report and guardrails (the dry run: test_dry_runs.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 
 from accord.audit import events
 from accord.audit import models as audit_models
 from accord.storage import models
 from accord.strategy import backends, definition
-from accord.usecases import guardrails, strategies, strategy_run
+from accord.usecases import guardrails, strategy_run
 from tests.integration.test_strategy_run import (
     ACTOR,
     NOW,
@@ -338,60 +337,6 @@ class TestReport:
             call_command("run", "--engine", "postgres", "--json", stdout=out)
         assert exited.value.code == 2
         assert "postgres engine" in json.loads(out.getvalue())["reason"]
-
-
-def row_counts() -> dict[str, int]:
-    return {
-        model.__name__: model.objects.count()
-        for model in apps.get_models()
-        if model._meta.managed and not model._meta.proxy
-    }
-
-
-class TestDryRun:
-    def test_a_dry_run_writes_nothing_at_all(self) -> None:
-        account(due=days_ago(12))
-        account(due=days_ago(45))
-        before = row_counts()
-        challenger = definition.load()
-        strategy_run.dry_run(strategy=challenger, as_of=TODAY, now=NOW)
-        assert row_counts() == before
-
-    def test_a_dry_run_counts_and_compares_with_the_active_version(self) -> None:
-        early = [account(due=days_ago(5)) for _ in range(10)]
-        account(due=days_ago(45))
-        challenger = definition.load()  # the default, with its SMS-first experiment
-        dry = strategy_run.dry_run(strategy=challenger, as_of=TODAY, now=NOW, sample=5)
-        assert (dry.label, dry.active_label, dry.accounts) == (
-            challenger.label,
-            "default@plain",
-            11,
-        )
-        assert dry.counts["segment"] == {"early_arrears": 10, "everyone_else": 1}
-        assert sum(dry.counts["arm"].values()) == 10
-        assert dry.active_counts is not None
-        assert dry.active_counts["arm"] == {}
-        assert dry.counts["contacts"]["allowed"] + dry.counts["contacts"]["deferred"] == 11
-        assert len(dry.samples) == 5
-        sample = dry.samples[0]
-        assert sample.account_ref.startswith("ACC-")
-        assert sample.customer_name.startswith("Customer ")
-        assert sample.reason_codes[0].startswith("STAGE_")
-        assert {s.account_id for s in dry.samples} <= {a.pk for a in early} | {
-            a.pk for a in models.Account.objects.all()
-        }
-
-    def test_a_dry_run_of_the_active_version_has_nothing_to_compare(self) -> None:
-        account(due=days_ago(12))
-        active = strategies.active_version(now=NOW)
-        dry = strategy_run.dry_run(strategy=strategies.parsed(active), as_of=TODAY, now=NOW)
-        assert dry.active_counts is None
-
-    def test_a_dry_run_decides_accounts_already_decided_today(self) -> None:
-        account(due=days_ago(12))
-        run()
-        dry = strategy_run.dry_run(strategy=definition.load(), as_of=TODAY, now=NOW)
-        assert dry.accounts == 1
 
 
 @pytest.mark.postgres

@@ -1,4 +1,4 @@
-"""Django app for the background tasks: wires outbox announcements to the dispatch task."""
+"""Django app for the background tasks: wires use-case announcements to the tasks."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Background tasks"
 
     def ready(self) -> None:
-        """Enqueue dispatch when messages are queued and snapshots after runs; check SMS."""
+        """Enqueue dispatch, snapshots after runs and requested dry runs; check SMS."""
         from accord.usecases import outbox
 
         outbox.contacts_queued.connect(
@@ -24,6 +24,9 @@ class JobsConfig(AppConfig):
         from accord.jobs import experiments
 
         experiments.connect()  # fold experiment assignments, snapshot figures after each run
+        from accord.jobs import dry_runs
+
+        dry_runs.connect()  # work requested dry runs in the background
         checks.register(_sms_provider_check, checks.Tags.compatibility)
 
 

@@ -725,6 +725,42 @@ class StrategyVersion(models.Model):
         return f"{self.name}@{self.version}"
 
 
+class DryRunStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Queued"
+    RUNNING = "RUNNING", "Running"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+class StrategyDryRun(models.Model):
+    """A dry run of a strategy version: what it would decide as of a date; it decides nothing.
+
+    Requested from the manager pages or the CLI and worked in the background, one account
+    range at a time (``accord.usecases.dry_runs``); ``result`` holds the counts beside the
+    active version's and a sample of accounts with their reasons.
+    """
+
+    version = models.ForeignKey(StrategyVersion, on_delete=models.CASCADE, related_name="dry_runs")
+    as_of_date = models.DateField()
+    status = models.CharField(max_length=16, choices=DryRunStatus.choices)
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    process = models.CharField(max_length=120, blank=True, help_text="host:pid working it")
+    ranges_done = models.PositiveIntegerField(default=0)
+    ranges_total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(
+        default=dict, help_text="Labels, accounts, counts, the active version's, samples"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["version", "-requested_at"], name="strategy_dry_run_latest"),
+        ]
+
+
 class ExperimentArmPause(models.Model):
     """A challenger arm taken out of an experiment: its accounts get the champion's path."""
 

@@ -1,14 +1,17 @@
 """Serve the manager's strategy pages: versions, the editor, diffs, dry runs, activation.
 
-Reading a strategy needs ``VIEW_PERFORMANCE``; saving, dry-running, activating and starting
-a run need ``MANAGE_STRATEGY`` (checked on every request, here on the server). Changes go
-through :mod:`accord.usecases.strategies` and :mod:`accord.usecases.strategy_run`, one call
-per request; every form is a POST with Django's CSRF token.
+Reading a strategy needs ``VIEW_PERFORMANCE``; saving, dry-running (and reading dry runs),
+activating and starting a run need ``MANAGE_STRATEGY`` (checked on every request, here on
+the server). Changes go through :mod:`accord.usecases.strategies`,
+:mod:`accord.usecases.dry_runs` and :mod:`accord.usecases.strategy_run`, one call per
+request; every form is a POST with Django's CSRF token. A dry run is worked in the
+background: its page polls a status fragment with htmx until it finishes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Any
 
 from django import forms
@@ -18,19 +21,19 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accord.analytics import dry_runs as analytics_dry_runs
 from accord.analytics import strategy_outline, strategy_words, why
 from accord.domain.access import Permission
 from accord.storage import models, roles
 from accord.strategy import definition
-from accord.usecases import strategies, strategy_run
+from accord.usecases import dry_runs, strategies, strategy_run
 from accord.web import access
 
 # A strategy is a page or two of YAML; far larger input is a mistake.
 MAX_SOURCE = 200_000
-DRY_RUN_SAMPLE = 25
 
 
 class StrategyForm(forms.Form):
@@ -301,28 +304,101 @@ def strategy_diff(request: HttpRequest, version_id: int) -> HttpResponse:
     return _page(request, "web/manager/strategies/diff.html", context)
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @access.require_permission(Permission.MANAGE_STRATEGY)
 def strategy_dry_run(request: HttpRequest, version_id: int) -> HttpResponse:
-    """Decide the book with a version without writing anything, beside the active version."""
+    """Show a version's recent dry runs (GET); start one in the background (POST)."""
     version = _version_or_404(version_id)
     now = timezone.now()
-    today = timezone.localdate(now)
-    form = DryRunForm(request.GET or None, initial={"as_of": today})
-    result = None
+    if request.method != "POST":
+        form = DryRunForm(initial={"as_of": timezone.localdate(now)})
+        return _dry_run_page(request, version, form=form, now=now)
+    form = DryRunForm(request.POST)
     problem = ""
-    if form.is_bound and form.is_valid():
-        as_of = form.cleaned_data["as_of"]
-        if as_of > today:
+    if form.is_valid():
+        try:
+            started = dry_runs.request(
+                version_id=version.pk,
+                as_of=form.cleaned_data["as_of"],
+                actor=_actor(request),
+                now=now,
+            )
+        except dry_runs.DryRunFutureDated:
             form.add_error("as_of", _("Choose today or an earlier date."))
+        except dry_runs.DryRunRefused as refused:
+            problem = refused.reason
         else:
-            strategy = strategy_outline.parsed(version)
-            if strategy is None:
-                problem = _("This version's rules no longer validate; edit it as a new draft.")
-            else:
-                result = strategy_run.dry_run(
-                    strategy=strategy, as_of=as_of, now=now, sample=DRY_RUN_SAMPLE
-                )
+            return HttpResponseRedirect(
+                reverse("manager:strategy_dry_run_result", args=[version.pk, started.pk])
+            )
+    return _dry_run_page(request, version, form=form, now=now, problem=problem, status=422)
+
+
+@require_safe
+@access.require_permission(Permission.MANAGE_STRATEGY)
+def strategy_dry_run_result(request: HttpRequest, version_id: int, dry_run_id: int) -> HttpResponse:
+    """Show one dry run: its progress while it goes on, then what the version would decide."""
+    version = _version_or_404(version_id)
+    dry_run = _dry_run_or_404(version, dry_run_id)
+    form = DryRunForm(initial={"as_of": dry_run.as_of_date})
+    return _dry_run_page(request, version, form=form, now=timezone.now(), dry_run=dry_run)
+
+
+@require_safe
+@access.require_permission(Permission.MANAGE_STRATEGY)
+def strategy_dry_run_progress(
+    request: HttpRequest, version_id: int, dry_run_id: int
+) -> HttpResponse:
+    """Return one dry run's status fragment, which htmx polls until the dry run finishes."""
+    version = _version_or_404(version_id)
+    dry_run = _dry_run_or_404(version, dry_run_id)
+    context = _dry_run_context(version, dry_run, now=timezone.now())
+    may_manage = roles.has_permission(request.user, Permission.MANAGE_STRATEGY)
+    # The status, then the list of recent dry runs swapped out of band (its status changes too).
+    return render(
+        request,
+        "web/manager/strategies/_dry_run_progress.html",
+        {**context, "may_manage": may_manage, "oob": True},
+    )
+
+
+def _dry_run_or_404(version: models.StrategyVersion, dry_run_id: int) -> models.StrategyDryRun:
+    found = analytics_dry_runs.find(version_id=version.pk, dry_run_id=dry_run_id)
+    if found is None:
+        raise Http404("no such dry run")
+    return found
+
+
+def _dry_run_page(
+    request: HttpRequest,
+    version: models.StrategyVersion,
+    *,
+    form: DryRunForm,
+    now: datetime.datetime,
+    dry_run: models.StrategyDryRun | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "version": strategy_outline.VersionRow.of(version),
+        "form": form,
+        "problem": problem,
+        "today": timezone.localdate(now),
+        **(
+            _dry_run_context(version, dry_run, now=now)
+            if dry_run is not None
+            else {"recent": analytics_dry_runs.recent(version_id=version.pk, now=now)}
+        ),
+    }
+    return _page(request, "web/manager/strategies/dry_run.html", context, status=status)
+
+
+def _dry_run_context(
+    version: models.StrategyVersion, dry_run: models.StrategyDryRun, *, now: datetime.datetime
+) -> dict[str, Any]:
+    """Return what the status fragment shows: progress, or the counts and samples; the list."""
+    result = dry_runs.result(dry_run)
+    row = analytics_dry_runs.DryRunRow.of(dry_run, now=now)
     samples = []
     if result is not None:
         samples = [
@@ -334,16 +410,24 @@ def strategy_dry_run(request: HttpRequest, version_id: int) -> HttpResponse:
             }
             for sample in result.samples
         ]
-    context = {
+    return {
         "version": strategy_outline.VersionRow.of(version),
-        "form": form,
+        "dry_run": row,
         "result": result,
         "tables": count_tables(result.counts, result.active_counts) if result else [],
         "samples": samples,
-        "problem": problem,
-        "today": today,
+        "worker_wait": int(analytics_dry_runs.WORKER_WAIT.total_seconds()),
+        "elapsed": _elapsed(row.elapsed_seconds),
+        "recent": analytics_dry_runs.recent(version_id=version.pk, now=now),
     }
-    return _page(request, "web/manager/strategies/dry_run.html", context)
+
+
+def _elapsed(seconds: int) -> str:
+    """Word a wait: in seconds under two minutes, in minutes after."""
+    if seconds < 120:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = seconds // 60
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -18,6 +18,16 @@ urlpatterns: list[URLPattern] = [
         name="strategy_dry_run",
     ),
     path(
+        "strategies/<int:version_id>/dry-runs/<int:dry_run_id>/",
+        strategies.strategy_dry_run_result,
+        name="strategy_dry_run_result",
+    ),
+    path(
+        "strategies/<int:version_id>/dry-runs/<int:dry_run_id>/progress/",
+        strategies.strategy_dry_run_progress,
+        name="strategy_dry_run_progress",
+    ),
+    path(
         "strategies/<int:version_id>/activate/",
         strategies.strategy_activate,
         name="strategy_activate",

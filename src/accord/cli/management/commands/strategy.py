@@ -1,23 +1,25 @@
-"""``accord strategy list|show|import|export|activate|diff``: keep strategy versions."""
+"""``accord strategy list|show|import|export|activate|diff|dry-run``: keep strategy versions."""
 
 from __future__ import annotations
 
+import datetime
+import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from accord.cli import actors
+from accord.cli import actors, progress
 from accord.storage import models
-from accord.usecases import strategies
+from accord.usecases import dry_runs, strategies
 
 
 class Command(BaseCommand):
     help = (
         "Keep strategy versions: list them, show or export one's YAML, import a YAML file as "
-        "a new draft (and activate it), activate a version, or compare two. A version is "
-        "named by its label, name@version (or its id)."
+        "a new draft (and activate it), activate a version, compare two, or dry-run one in "
+        "the foreground. A version is named by its label, name@version (or its id)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +41,20 @@ class Command(BaseCommand):
         diff = actions.add_parser("diff", help="compare two versions")
         diff.add_argument("old", help="name@version or id")
         diff.add_argument("new", help="name@version or id")
+        dry = actions.add_parser(
+            "dry-run",
+            help="decide the book with a version beside the active one, writing nothing, "
+            "and print the counts (works a dry run queued for the same date, if any)",
+        )
+        dry.add_argument("label", help="name@version or id")
+        dry.add_argument("--as-of", help="YYYY-MM-DD (default: today, local time)")
+        dry.add_argument(
+            "--accounts-per-range",
+            type=int,
+            default=dry_runs.ACCOUNTS_PER_RANGE,
+            help=f"accounts read and decided at a time (default: {dry_runs.ACCOUNTS_PER_RANGE:,})",
+        )
+        dry.add_argument("--json", action="store_true", help="print the stored result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -52,6 +68,13 @@ class Command(BaseCommand):
             self._export(self._find(options["label"]), output=options["output"])
         elif action == "activate":
             self._activate(self._find(options["label"]))
+        elif action == "dry-run":
+            self._dry_run(
+                self._find(options["label"]),
+                as_of=options["as_of"],
+                per_range=options["accounts_per_range"],
+                as_json=options["json"],
+            )
         else:
             found = strategies.diff(old=self._find(options["old"]), new=self._find(options["new"]))
             self._diff(found)
@@ -140,3 +163,81 @@ class Command(BaseCommand):
         self.stdout.write("What changed:" if found.changes else "No change to the rules.")
         for change in found.changes:
             self.stdout.write(f"  - {change}")
+
+    def _dry_run(
+        self, version: models.StrategyVersion, *, as_of: str | None, per_range: int, as_json: bool
+    ) -> None:
+        now = timezone.now()
+        try:
+            day = datetime.date.fromisoformat(as_of) if as_of else timezone.localdate(now)
+        except ValueError:
+            raise CommandError(f"--as-of must be a date as YYYY-MM-DD, got {as_of!r}") from None
+        actor = actors.cli_actor()
+        try:
+            requested = dry_runs.request(
+                version_id=version.pk, as_of=day, actor=actor, now=now, background=False
+            )
+        except dry_runs.DryRunRefused as refused:
+            raise CommandError(refused.reason) from None
+        if requested.status == models.DryRunStatus.RUNNING:
+            raise CommandError(
+                f"dry run {requested.pk} of {version.label} as of {day.isoformat()} is already "
+                f"running in process {requested.process}"
+            )
+        with progress.stages(enabled=not as_json, title="Dry run") as update:
+            try:
+                done = dry_runs.execute(
+                    dry_run_id=requested.pk,
+                    now=timezone.now(),
+                    actor=actor,
+                    clock=timezone.now,
+                    progress=update,
+                    accounts_per_range=max(1, per_range),
+                )
+            except Exception as error:
+                raise CommandError(
+                    f"dry run {requested.pk} failed: {type(error).__name__}: {error}"
+                ) from error
+        if as_json:
+            self.stdout.write(json.dumps({"id": done.pk, "status": done.status, **done.result}))
+            return
+        found = dry_runs.result(done)
+        if found is None:
+            raise CommandError(f"dry run {done.pk} is {done.status}: {done.error}")
+        self._print_dry_run(done, found)
+
+    def _print_dry_run(self, done: models.StrategyDryRun, found: dry_runs.DryRun) -> None:
+        seconds = (
+            (done.finished_at - done.started_at).total_seconds()
+            if done.finished_at and done.started_at
+            else 0.0
+        )
+        compared = (
+            f"compared with {found.active_label}"
+            if found.active_counts is not None
+            else "it is the active version"
+        )
+        self.stdout.write(
+            f"Dry run {done.pk} of {found.label} as of {found.as_of.isoformat()}: "
+            f"{found.accounts} accounts decided in {done.ranges_total} range(s), "
+            f"{seconds:.2f} s; {compared}. Nothing was written or sent."
+        )
+        for group in ("segment", "treatment", "arm", "channel", "contacts"):
+            mine = found.counts.get(group, {})
+            theirs = (found.active_counts or {}).get(group, {})
+            values = sorted(set(mine) | set(theirs))
+            shown = []
+            for value in values:
+                count = f"{value or '(none)'} {mine.get(value, 0)}"
+                if found.active_counts is not None:
+                    count += f" (active {theirs.get(value, 0)})"
+                shown.append(count)
+            self.stdout.write(f"  {group}: {', '.join(shown) or 'none'}")
+        if found.samples:
+            self.stdout.write("  sample:")
+        for sample in found.samples:
+            arm = f" {sample.experiment}/{sample.arm}" if sample.arm else ""
+            self.stdout.write(
+                f"    {sample.account_ref} {sample.segment or '(none)'}{arm}: "
+                f"{sample.treatment} {sample.channel} [{' '.join(sample.reason_codes)}]"
+            )
