@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("storage", "0006_experiment_assignments_snapshots"),
+        ("storage", "0007_strategy_dry_runs"),
     ]
 
     operations = [
