@@ -147,22 +147,23 @@ def _write_block(
     tables = book_tables(book, now=now, after=after)
     del book
     rng = np.random.default_rng(seed)
+    customers = tables["customers"]["id"]
+    account_ids = tables["accounts"]["id"]
     rows: dict[str, int] = {}
     with transaction.atomic():
         if after.accounts == 0 and models.Customer.objects.exists():
             raise DatabaseNotEmpty("the database already holds customers")
-        for name, model, data in (
-            ("customers", models.Customer, tables["customers"]),
-            ("contact_points", models.ContactPoint, tables["contact_points"]),
-            ("accounts", models.Account, tables["accounts"]),
-            ("charges", models.Charge, tables["charges"]),
-            ("payments", models.Payment, tables["payments"]),
+        for name, model in (
+            ("customers", models.Customer),
+            ("contact_points", models.ContactPoint),
+            ("accounts", models.Account),
+            ("charges", models.Charge),
+            ("payments", models.Payment),
         ):
+            data = tables.pop(name)  # each table goes once written
             report(f"writing {name}", 0, data.num_rows)
             rows[name] = extract.insert(model, data)
-        customers = tables["customers"]["id"]
-        account_ids = tables["accounts"]["id"]
-        del tables
+            del data
         report("writing circumstances", 0, accounts)
         for name, model, data in _circumstances(
             rng, customers=customers, accounts=account_ids, actor=actor, now=now
@@ -274,6 +275,8 @@ def book_tables(
 
     Ids and external references follow the rows ``after`` counts (the blocks written
     before this one); without it, ids start at 1 and references are the generator's.
+    Each table becomes Arrow as soon as it is built and its intermediate frames are let
+    go, so that a million accounts do not hold every stage of every table at once.
     """
     after = after or Written()
     stamp = pl.lit(now.astimezone(datetime.UTC), pl.Datetime("us", "UTC"))
@@ -312,7 +315,7 @@ def book_tables(
         .otherwise(pl.lit(models.TimeZoneSource.UNKNOWN.value)),
         created_at=stamp,
         updated_at=stamp,
-    )
+    ).to_arrow()
     dialling = customers.select("id", "country").join(
         _dialling(), on="country", how="left", maintain_order="left"
     )
@@ -341,8 +344,9 @@ def book_tables(
                 (models.ContactPointKind.EMAIL, "emails"),
             )
         ]
-    )
+    ).to_arrow()
     refs = customers.select(customer_ref="external_ref", customer_id="id")
+    del customers, dialling
     currencies = book.accounts.get_column("currency").unique().to_list()
     scales = pl.DataFrame(
         {
@@ -369,43 +373,48 @@ def book_tables(
         "status",
         created_at=stamp,
         updated_at=stamp,
-    )
+    ).to_arrow()
     account_refs = accounts.select(account_ref="external_ref", account_id="id")
-    charges = book.charges.join(
-        account_refs, on="account_ref", how="left", maintain_order="left"
-    ).join(scales, on="currency", how="left", maintain_order="left")
-    charge_table = charges.select(
-        _ref("CH", after=after.charges, width=8),
-        "account_id",
-        "kind",
-        _minor("amount", decimals=decimals).alias("amount_minor"),
-        "currency",
-        _date("issued_date"),
-        _date("due_date"),
-        "description",
-        created_at=stamp,
-        updated_at=stamp,
+    del accounts, refs
+    charge_table = (
+        book.charges.join(account_refs, on="account_ref", how="left", maintain_order="left")
+        .join(scales, on="currency", how="left", maintain_order="left")
+        .select(
+            _ref("CH", after=after.charges, width=8),
+            "account_id",
+            "kind",
+            _minor("amount", decimals=decimals).alias("amount_minor"),
+            "currency",
+            _date("issued_date"),
+            _date("due_date"),
+            "description",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        .to_arrow()
     )
-    payments = book.payments.join(
-        account_refs, on="account_ref", how="left", maintain_order="left"
-    ).join(scales, on="currency", how="left", maintain_order="left")
-    payment_table = payments.select(
-        _ref("P", after=after.payments, width=8),
-        "account_id",
-        _minor("amount", decimals=decimals).alias("amount_minor"),
-        "currency",
-        _date("received_date"),
-        "method",
-        "provider_reference",
-        created_at=stamp,
-        updated_at=stamp,
+    payment_table = (
+        book.payments.join(account_refs, on="account_ref", how="left", maintain_order="left")
+        .join(scales, on="currency", how="left", maintain_order="left")
+        .select(
+            _ref("P", after=after.payments, width=8),
+            "account_id",
+            _minor("amount", decimals=decimals).alias("amount_minor"),
+            "currency",
+            _date("received_date"),
+            "method",
+            "provider_reference",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        .to_arrow()
     )
     return {
-        "customers": customer_table.to_arrow(),
-        "contact_points": points.to_arrow(),
-        "accounts": account_table.to_arrow(),
-        "charges": charge_table.to_arrow(),
-        "payments": payment_table.to_arrow(),
+        "customers": customer_table,
+        "contact_points": points,
+        "accounts": account_table,
+        "charges": charge_table,
+        "payments": payment_table,
     }
 
 
