@@ -7,8 +7,11 @@ generator's frames directly: ids are assigned in file order, amounts become mino
 time zones come from the customer's city, and about one customer or account in a hundred
 gets each circumstance the strategy reads (vulnerability, dispute, cease request, opt-out,
 breathing space). Frames go to the tables through :func:`accord.storage.extract.insert`
-(``COPY`` on PostgreSQL, batched inserts on SQLite) in one transaction, with one audit
-event per table.
+(``COPY`` on PostgreSQL, batched inserts on SQLite), with one audit event per table.
+
+A large book is generated and written in blocks of at most :data:`BLOCK_ACCOUNTS`
+accounts, one transaction each, so that the loader's memory and the database's
+write-ahead log stay those of one block: ten million accounts take what one million do.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ SOURCE = "bench"
 CIRCUMSTANCE_SHARE = 0.01
 BREATHING_SPACE_SHARE = 0.005
 CEASE_SHARE = 0.003
+# Accounts generated and written together, in one transaction: bounds the loader's memory.
+BLOCK_ACCOUNTS = 1_000_000
 
 
 class DatabaseNotEmpty(Exception):
@@ -43,9 +48,20 @@ class DatabaseNotEmpty(Exception):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LoadReport:
-    """Say how many rows of each table were written."""
+    """Say how many rows of each table were written, in how many blocks."""
 
     rows: dict[str, int]
+    blocks: int = 1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Written:
+    """Count the rows the blocks before this one wrote: its ids and references follow them."""
+
+    customers: int = 0
+    accounts: int = 0
+    charges: int = 0
+    payments: int = 0
 
 
 def load_demo_book(
@@ -55,34 +71,100 @@ def load_demo_book(
     actor: str,
     now: datetime.datetime,
     progress: Progress | None = None,
+    block_accounts: int = BLOCK_ACCOUNTS,
 ) -> LoadReport:
-    """Generate the demo book of ``accounts`` accounts and write it, in one transaction.
+    """Generate the demo book of ``accounts`` accounts and write it, one block at a time.
+
+    The book is generated and written in blocks of at most ``block_accounts`` accounts,
+    each in its own transaction (with its import batches and their audit events), so
+    memory and the write-ahead log stay those of one block whatever the size of the book.
+    Block ``k`` is the generator's book for ``_block_seed(seed, k)``: its ids and external
+    references continue those of the blocks before it, and its circumstances are drawn at
+    the same shares. A book that fits in one block is exactly the single-block book. A
+    failure leaves the blocks already written in the database.
 
     Raises :class:`DatabaseNotEmpty` when customers already exist and ``ValueError`` when
-    ``accounts`` is below 1.
+    ``accounts`` or ``block_accounts`` is below 1.
     """
+    if accounts < 1:
+        raise ValueError(f"accounts must be at least 1, not {accounts}")
+    if block_accounts < 1:
+        raise ValueError(f"block_accounts must be at least 1, not {block_accounts}")
     report = progress or (lambda stage, done, total: None)
+    blocks = -(-accounts // block_accounts)
+    written = Written()
+    rows: dict[str, int] = {}
+    for k in range(blocks):
+        size = min(block_accounts, accounts - written.accounts)
+        where = f"block {k + 1} of {blocks}: " if blocks > 1 else ""
+        source = f"{SOURCE}:seed={seed}" + (f":block={k + 1}/{blocks}" if blocks > 1 else "")
+        done = _write_block(
+            accounts=size,
+            seed=_block_seed(seed, k),
+            after=written,
+            source=source,
+            actor=actor,
+            now=now,
+            report=_within(report, where=where, done=written.accounts, total=accounts),
+        )
+        for name, count in done.items():
+            rows[name] = rows.get(name, 0) + count
+        written = Written(
+            customers=written.customers + done["customers"],
+            accounts=written.accounts + done["accounts"],
+            charges=written.charges + done["charges"],
+            payments=written.payments + done["payments"],
+        )
+        report(f"{where}written", written.accounts, accounts)
+    return LoadReport(rows=rows, blocks=blocks)
+
+
+def _within(report: Progress, *, where: str, done: int, total: int) -> Progress:
+    """Return ``report`` for the stages of one block: the book's accounts done so far."""
+    return lambda stage, _done, _total: report(where + stage, done, total)
+
+
+def _block_seed(seed: int, block: int) -> int:
+    """Return the generator's seed for block ``block`` (the book's own seed for the first)."""
+    if block == 0:
+        return seed
+    return int(np.random.SeedSequence((seed, block)).generate_state(1)[0])
+
+
+def _write_block(
+    *,
+    accounts: int,
+    seed: int,
+    after: Written,
+    source: str,
+    actor: str,
+    now: datetime.datetime,
+    report: Progress,
+) -> dict[str, int]:
+    """Generate one block of ``accounts`` accounts and write it in one transaction."""
     report("generating", 0, accounts)
     book = generator.generate(accounts=accounts, seed=seed, as_of=now.date())
-    tables = book_tables(book, now=now)
+    tables = book_tables(book, now=now, after=after)
     del book
     rng = np.random.default_rng(seed)
+    customers = tables["customers"]["id"]
+    account_ids = tables["accounts"]["id"]
     rows: dict[str, int] = {}
     with transaction.atomic():
-        if models.Customer.objects.exists():
+        if after.accounts == 0 and models.Customer.objects.exists():
             raise DatabaseNotEmpty("the database already holds customers")
-        for name, model, data in (
-            ("customers", models.Customer, tables["customers"]),
-            ("contact_points", models.ContactPoint, tables["contact_points"]),
-            ("accounts", models.Account, tables["accounts"]),
-            ("charges", models.Charge, tables["charges"]),
-            ("payments", models.Payment, tables["payments"]),
+        for name, model in (
+            ("customers", models.Customer),
+            ("contact_points", models.ContactPoint),
+            ("accounts", models.Account),
+            ("charges", models.Charge),
+            ("payments", models.Payment),
         ):
+            data = tables.pop(name)  # each table goes once written
             report(f"writing {name}", 0, data.num_rows)
             rows[name] = extract.insert(model, data)
-        customers = tables["customers"]["id"]
-        account_ids = tables["accounts"]["id"]
-        del tables
+            del data
+        report("writing circumstances", 0, accounts)
         for name, model, data in _circumstances(
             rng, customers=customers, accounts=account_ids, actor=actor, now=now
         ):
@@ -96,7 +178,7 @@ def load_demo_book(
         ):
             batch = models.ImportBatch.objects.create(
                 kind=kind,
-                source_name=f"{SOURCE}:seed={seed}",
+                source_name=source,
                 sha256="",
                 rows=rows[name],
                 inserted=rows[name],
@@ -114,7 +196,7 @@ def load_demo_book(
                 parameters={"source": batch.source_name, "rows": rows[name], "bulk": True},
                 now=now,
             )
-    return LoadReport(rows=rows)
+    return rows
 
 
 # --- Generator frames to typed tables ------------------------------------------------------
@@ -173,18 +255,40 @@ def _minor(name: str, *, decimals: pl.Expr) -> pl.Expr:
     return pl.when(pl.col(name) == "").then(None).otherwise(minor)
 
 
-def book_tables(book: generator.Portfolio, *, now: datetime.datetime) -> dict[str, pa.Table]:
-    """Return the book as Arrow tables named and typed as the database columns, ids from 1."""
+def _ref(prefix: str, *, after: int, width: int) -> pl.Expr:
+    """Return the external reference of each row, numbered on from ``after``.
+
+    The generator numbers each table's references 1, 2, ... in row order, as ``prefix``
+    and at least ``width`` digits; a later block's go on from the blocks before it. The
+    first block keeps the generator's own.
+    """
+    if after == 0:
+        return pl.col("external_ref")
+    number = pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + after
+    return (pl.lit(prefix) + number.cast(pl.String).str.zfill(width)).alias("external_ref")
+
+
+def book_tables(
+    book: generator.Portfolio, *, now: datetime.datetime, after: Written | None = None
+) -> dict[str, pa.Table]:
+    """Return the book as Arrow tables named and typed as the database columns.
+
+    Ids and external references follow the rows ``after`` counts (the blocks written
+    before this one); without it, ids start at 1 and references are the generator's.
+    Each table becomes Arrow as soon as it is built and its intermediate frames are let
+    go, so that a million accounts do not hold every stage of every table at once.
+    """
+    after = after or Written()
     stamp = pl.lit(now.astimezone(datetime.UTC), pl.Datetime("us", "UTC"))
     customers = (
-        book.customers.with_row_index("id", offset=1)
+        book.customers.with_row_index("id", offset=after.customers + 1)
         .with_columns(pl.col("id").cast(pl.Int64))
         .join(_city_zones(), on=["country", "city"], how="left", maintain_order="left")
     )
     given = pl.col("time_zone") != ""
     customer_table = customers.select(
         "id",
-        "external_ref",
+        _ref("C", after=after.customers, width=7),
         "debtor_type",
         "name",
         _date("date_of_birth"),
@@ -211,7 +315,7 @@ def book_tables(book: generator.Portfolio, *, now: datetime.datetime) -> dict[st
         .otherwise(pl.lit(models.TimeZoneSource.UNKNOWN.value)),
         created_at=stamp,
         updated_at=stamp,
-    )
+    ).to_arrow()
     dialling = customers.select("id", "country").join(
         _dialling(), on="country", how="left", maintain_order="left"
     )
@@ -240,8 +344,9 @@ def book_tables(book: generator.Portfolio, *, now: datetime.datetime) -> dict[st
                 (models.ContactPointKind.EMAIL, "emails"),
             )
         ]
-    )
+    ).to_arrow()
     refs = customers.select(customer_ref="external_ref", customer_id="id")
+    del customers, dialling
     currencies = book.accounts.get_column("currency").unique().to_list()
     scales = pl.DataFrame(
         {
@@ -252,14 +357,14 @@ def book_tables(book: generator.Portfolio, *, now: datetime.datetime) -> dict[st
     )
     decimals = pl.col("_decimals")
     accounts = (
-        book.accounts.with_row_index("id", offset=1)
+        book.accounts.with_row_index("id", offset=after.accounts + 1)
         .with_columns(pl.col("id").cast(pl.Int64))
         .join(refs, on="customer_ref", how="left", maintain_order="left")
         .join(scales, on="currency", how="left", maintain_order="left")
     )
     account_table = accounts.select(
         "id",
-        "external_ref",
+        _ref("A", after=after.accounts, width=7),
         "customer_id",
         "product_type",
         "currency",
@@ -268,43 +373,48 @@ def book_tables(book: generator.Portfolio, *, now: datetime.datetime) -> dict[st
         "status",
         created_at=stamp,
         updated_at=stamp,
-    )
+    ).to_arrow()
     account_refs = accounts.select(account_ref="external_ref", account_id="id")
-    charges = book.charges.join(
-        account_refs, on="account_ref", how="left", maintain_order="left"
-    ).join(scales, on="currency", how="left", maintain_order="left")
-    charge_table = charges.select(
-        "external_ref",
-        "account_id",
-        "kind",
-        _minor("amount", decimals=decimals).alias("amount_minor"),
-        "currency",
-        _date("issued_date"),
-        _date("due_date"),
-        "description",
-        created_at=stamp,
-        updated_at=stamp,
+    del accounts, refs
+    charge_table = (
+        book.charges.join(account_refs, on="account_ref", how="left", maintain_order="left")
+        .join(scales, on="currency", how="left", maintain_order="left")
+        .select(
+            _ref("CH", after=after.charges, width=8),
+            "account_id",
+            "kind",
+            _minor("amount", decimals=decimals).alias("amount_minor"),
+            "currency",
+            _date("issued_date"),
+            _date("due_date"),
+            "description",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        .to_arrow()
     )
-    payments = book.payments.join(
-        account_refs, on="account_ref", how="left", maintain_order="left"
-    ).join(scales, on="currency", how="left", maintain_order="left")
-    payment_table = payments.select(
-        "external_ref",
-        "account_id",
-        _minor("amount", decimals=decimals).alias("amount_minor"),
-        "currency",
-        _date("received_date"),
-        "method",
-        "provider_reference",
-        created_at=stamp,
-        updated_at=stamp,
+    payment_table = (
+        book.payments.join(account_refs, on="account_ref", how="left", maintain_order="left")
+        .join(scales, on="currency", how="left", maintain_order="left")
+        .select(
+            _ref("P", after=after.payments, width=8),
+            "account_id",
+            _minor("amount", decimals=decimals).alias("amount_minor"),
+            "currency",
+            _date("received_date"),
+            "method",
+            "provider_reference",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        .to_arrow()
     )
     return {
-        "customers": customer_table.to_arrow(),
-        "contact_points": points.to_arrow(),
-        "accounts": account_table.to_arrow(),
-        "charges": charge_table.to_arrow(),
-        "payments": payment_table.to_arrow(),
+        "customers": customer_table,
+        "contact_points": points,
+        "accounts": account_table,
+        "charges": charge_table,
+        "payments": payment_table,
     }
 
 
