@@ -321,10 +321,20 @@ def _record_sent(
         contact.updated_at = now
         if sent.channel is message.Channel.LETTER:
             contact.document = result.provider_ref
+        if result.provider_status is not None:
+            # A delivery callback may have come first (it finds the row by its key); never
+            # move what it recorded back.
+            current = (
+                message.DeliveryStatus(contact.provider_status) if contact.provider_status else None
+            )
+            contact.provider_status = (
+                message.advance(current, result.provider_status) or contact.provider_status
+            )
         contact.save(
             update_fields=[
                 "status",
                 "provider_ref",
+                "provider_status",
                 "sent_at",
                 "attempts",
                 "failure_reason",
