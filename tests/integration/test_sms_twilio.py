@@ -227,6 +227,18 @@ class TestDeliveryReports:
         assert row.provider_ref == "SM00000000000000000000000000000001"
         assert row.provider_status == models.ProviderStatus.SENT  # not back to QUEUED
 
+    def test_an_early_failure_report_is_kept_when_the_send_is_recorded(
+        self, twilio_env: FakeTwilio
+    ) -> None:
+        contact = data.planned(data.account_owing(data.customer()), channel=models.Channel.SMS)
+        path = f"{STATUS}?{urlencode({'key': contact.idempotency_key})}"
+        sid = "SM00000000000000000000000000000001"
+        _post(path, {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30005"})
+        dispatch.dispatch_due(now=NOW, actor=ACTOR)
+        row = models.ContactAttempt.objects.get(pk=contact.pk)
+        assert row.provider_status == models.ProviderStatus.BOUNCED
+        assert "30005" in row.failure_reason
+
     def test_a_report_on_an_unknown_message_is_acknowledged_and_changes_nothing(
         self, twilio_env: FakeTwilio
     ) -> None:

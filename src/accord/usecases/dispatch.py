@@ -317,7 +317,12 @@ def _record_sent(
         contact.provider_ref = result.provider_ref[:128]
         contact.sent_at = now
         contact.attempts = F("attempts") + 1
-        contact.failure_reason = ""
+        # An early delivery report's failure (see below) is kept; any older reason is not.
+        reported_failure = contact.provider_status in (
+            message.DeliveryStatus.FAILED,
+            message.DeliveryStatus.BOUNCED,
+        )
+        contact.failure_reason = contact.failure_reason if reported_failure else ""
         contact.updated_at = now
         if sent.channel is message.Channel.LETTER:
             contact.document = result.provider_ref
