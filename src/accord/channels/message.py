@@ -44,11 +44,55 @@ class OutboundMessage:
     attachments: tuple[Attachment, ...] = ()
 
 
+class DeliveryStatus(enum.StrEnum):
+    """Name what a provider last said about a message it took (the outbox's ``provider_status``).
+
+    ``QUEUED``: taken, not yet handed on; ``SENT``: handed to the carrier or mail server;
+    ``DELIVERED``: the handset or mailbox has it; ``FAILED``: the provider gave up before
+    handing it on; ``BOUNCED``: handed on but refused downstream (an SMS "undelivered", an
+    email bounce).
+    """
+
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    BOUNCED = "BOUNCED"
+
+
+# How far along each status is: a report never moves a message back to a lower rank, and
+# the first final report (FAILED or BOUNCED) stands unless DELIVERED, the strongest
+# evidence, follows it.
+_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.BOUNCED: 2,
+    DeliveryStatus.DELIVERED: 3,
+}
+
+
+def advance(current: DeliveryStatus | None, reported: DeliveryStatus) -> DeliveryStatus | None:
+    """Return the status to record when ``reported`` arrives after ``current``, or None to keep it.
+
+    Callbacks arrive out of order ("sent" after "delivered"); a later report only counts
+    when it goes further, so a delivered message is never moved back.
+    """
+    if current is None or _RANK[reported] > _RANK[current]:
+        return reported
+    return None
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SendResult:
-    """Say what the provider called the message (a Message-ID, an SMS id, a PDF path)."""
+    """Say what the provider called the message (a Message-ID, an SMS id, a PDF path).
+
+    ``provider_status`` is what the provider said about it when it took it (None when the
+    channel reports nothing, e.g. a letter).
+    """
 
     provider_ref: str
+    provider_status: DeliveryStatus | None = None
 
 
 class SendFailed(Exception):
@@ -57,6 +101,31 @@ class SendFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class SendRejected(SendFailed):
+    """The provider refused the message for good: sending it again gives the same answer.
+
+    ``code`` is the provider's error code (e.g. Twilio's 21211 "invalid 'To' number"), or
+    "" when it gave none. The dispatcher should not retry it.
+    """
+
+    def __init__(self, reason: str, *, code: str = "", http_status: int | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.http_status = http_status
+
+
+class SendUnavailable(SendFailed):
+    """The provider could not be reached or failed on its side: sending again may work.
+
+    Raised for timeouts, connection errors and 5xx answers. Whether the provider took the
+    message is unknown, so a retry must reuse the same idempotency key.
+    """
+
+    def __init__(self, reason: str, *, http_status: int | None = None) -> None:
+        super().__init__(reason)
+        self.http_status = http_status
 
 
 class Sender(Protocol):

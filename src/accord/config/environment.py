@@ -33,9 +33,14 @@ SETTINGS: dict[str, str] = {
     "ACCORD_SMTP_PASSWORD": "SMTP password (optional).",
     "ACCORD_SMTP_TLS": "1 to use STARTTLS.",
     "ACCORD_EMAIL_FROM": "From address of outbound email.",
-    "ACCORD_SMS_PROVIDER": "SMS provider adapter: 'fake' (demo) or 'http'.",
-    "ACCORD_SMS_API_URL": "Base URL of the HTTP SMS provider.",
-    "ACCORD_SMS_API_KEY": "API key of the HTTP SMS provider.",
+    "ACCORD_SMS_PROVIDER": "SMS provider adapter: 'fake' (demo) or 'twilio'.",
+    "ACCORD_TWILIO_ACCOUNT_SID": "Twilio account SID (user name of the API's Basic auth).",
+    "ACCORD_TWILIO_AUTH_TOKEN": "Twilio auth token: API password and webhook signing key.",
+    "ACCORD_TWILIO_FROM": "Sender number (E.164) of outbound SMS, unless a messaging service.",
+    "ACCORD_TWILIO_MESSAGING_SERVICE_SID": "Twilio messaging service that sends instead of FROM.",
+    "ACCORD_TWILIO_BASE_URL": "Base URL of the Twilio-compatible API (https://api.twilio.com).",
+    "ACCORD_TWILIO_TIMEOUT": "Seconds to wait for the SMS provider's answer (default 10).",
+    "ACCORD_SMS_HELP_PHONE": "Phone number given in the answer to a texted HELP.",
     "ACCORD_SECURE_COOKIES": "1 to mark session and CSRF cookies Secure (behind HTTPS).",
     "ACCORD_PUBLIC_URL": "Address customers reach Accord at; messages link to its portal.",
     "ACCORD_SPARK_MASTER": "Spark master for `accord run --engine spark` (default local[2]).",
@@ -75,11 +80,16 @@ class Environment:
     smtp_tls: bool
     email_from: str
     sms_provider: str
-    sms_api_url: str
-    sms_api_key: str
     secure_cookies: bool
     public_url: str = "http://127.0.0.1:8000"
     spark_master: str = "local[2]"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_timeout: float = 10.0
+    sms_help_phone: str = ""
 
 
 def _flag(value: str | None) -> bool:
@@ -94,6 +104,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 300:
+        raise ConfigurationError(f"{name} must be between 0 and 300 seconds, got {raw!r}")
+    return value
 
 
 def parse_database_url(url: str) -> Database:
@@ -155,12 +178,17 @@ def load(env: Mapping[str, str] | None = None) -> Environment:
         smtp_password=env.get("ACCORD_SMTP_PASSWORD", ""),
         smtp_tls=_flag(env.get("ACCORD_SMTP_TLS")),
         email_from=env.get("ACCORD_EMAIL_FROM") or "Accord <collections@accord.invalid>",
-        sms_provider=env.get("ACCORD_SMS_PROVIDER") or "fake",
-        sms_api_url=env.get("ACCORD_SMS_API_URL", ""),
-        sms_api_key=env.get("ACCORD_SMS_API_KEY", ""),
+        sms_provider=(env.get("ACCORD_SMS_PROVIDER") or "fake").strip().lower(),
         secure_cookies=_flag(env.get("ACCORD_SECURE_COOKIES")),
         public_url=(
             env.get("ACCORD_PUBLIC_URL") or f"http://127.0.0.1:{_int(env, 'ACCORD_PORT', 8000)}"
         ).rstrip("/"),
         spark_master=env.get("ACCORD_SPARK_MASTER") or "local[2]",
+        twilio_account_sid=env.get("ACCORD_TWILIO_ACCOUNT_SID", "").strip(),
+        twilio_auth_token=env.get("ACCORD_TWILIO_AUTH_TOKEN", "").strip(),
+        twilio_from=env.get("ACCORD_TWILIO_FROM", "").strip(),
+        twilio_messaging_service_sid=env.get("ACCORD_TWILIO_MESSAGING_SERVICE_SID", "").strip(),
+        twilio_base_url=(env.get("ACCORD_TWILIO_BASE_URL") or "https://api.twilio.com").rstrip("/"),
+        twilio_timeout=_seconds(env, "ACCORD_TWILIO_TIMEOUT", 10.0),
+        sms_help_phone=env.get("ACCORD_SMS_HELP_PHONE", "").strip(),
     )

@@ -16,5 +16,6 @@ urlpatterns = [
     path("portal/", include("accord.web.portal.urls")),
     path("manager/", include("accord.web.manager.urls")),
     path("messages/", include("accord.web.messages.urls")),
+    path("webhooks/", include("accord.web.webhooks.urls")),
     path("", include("accord.web.urls")),
 ]

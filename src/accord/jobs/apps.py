@@ -31,11 +31,20 @@ class JobsConfig(AppConfig):
 
 
 def _sms_provider_check(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Warn (on `accord serve`, `migrate`, `check` ...) when a fake SMS provider would be used."""
+    """Warn (on `accord serve`, `migrate`, `check` ...) when SMS would not reach customers.
+
+    That is: the fake provider outside demo/debug mode, an unknown provider, or Twilio
+    without its account SID, auth token or sender.
+    """
     from accord.channels import sms
 
     env = settings.ENV
-    warning = sms.production_warning(provider=env.sms_provider, demo=env.demo, debug=env.debug)
+    warning = sms.production_warning(
+        provider=env.sms_provider,
+        demo=env.demo,
+        debug=env.debug,
+        missing=sms.missing_settings(),
+    )
     if warning is None:
         return []
     return [checks.Warning(f"SMS is not configured for production: {warning}", id="accord.W001")]

@@ -487,6 +487,17 @@ class ContactOrigin(models.TextChoices):
     AGENT = "AGENT", "Agent"
     PORTAL = "PORTAL", "Customer portal"
     API = "API", "API"
+    CUSTOMER = "CUSTOMER", "The customer (an inbound message)"
+
+
+class ProviderStatus(models.TextChoices):
+    """What the provider last reported (``accord.channels.message.DeliveryStatus``)."""
+
+    QUEUED = "QUEUED", "Queued at the provider"
+    SENT = "SENT", "Sent by the provider"
+    DELIVERED = "DELIVERED", "Delivered"
+    FAILED = "FAILED", "Failed at the provider"
+    BOUNCED = "BOUNCED", "Not delivered (bounced)"
 
 
 class ContactDirection(models.TextChoices):
@@ -549,6 +560,17 @@ class ContactAttempt(models.Model):
         default=list, help_text="Why the policy blocked or deferred it"
     )
     provider_ref = models.CharField(max_length=128, blank=True)
+    provider_status = models.CharField(
+        max_length=16,
+        choices=ProviderStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="What the provider last reported; it only moves forward",
+    )
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider reported it delivered"
+    )
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True, help_text="Exactly what the customer received")
     document = models.CharField(
@@ -575,6 +597,10 @@ class ContactAttempt(models.Model):
             models.Index(fields=["customer", "planned_at"], name="contact_customer_planned"),
             models.Index(
                 fields=["account", "channel", "planned_at"], name="contact_account_channel"
+            ),
+            # Delivery callbacks that do not name the row find it by the provider's id.
+            models.Index(
+                fields=["provider_ref"], name="contact_provider_ref", condition=~Q(provider_ref="")
             ),
         ]
         constraints = [

@@ -317,14 +317,29 @@ def _record_sent(
         contact.provider_ref = result.provider_ref[:128]
         contact.sent_at = now
         contact.attempts = F("attempts") + 1
-        contact.failure_reason = ""
+        # An early delivery report's failure (see below) is kept; any older reason is not.
+        reported_failure = contact.provider_status in (
+            message.DeliveryStatus.FAILED,
+            message.DeliveryStatus.BOUNCED,
+        )
+        contact.failure_reason = contact.failure_reason if reported_failure else ""
         contact.updated_at = now
         if sent.channel is message.Channel.LETTER:
             contact.document = result.provider_ref
+        if result.provider_status is not None:
+            # A delivery callback may have come first (it finds the row by its key); never
+            # move what it recorded back.
+            current = (
+                message.DeliveryStatus(contact.provider_status) if contact.provider_status else None
+            )
+            contact.provider_status = (
+                message.advance(current, result.provider_status) or contact.provider_status
+            )
         contact.save(
             update_fields=[
                 "status",
                 "provider_ref",
+                "provider_status",
                 "sent_at",
                 "attempts",
                 "failure_reason",

@@ -127,7 +127,7 @@ class ContactAttemptOut(Schema):
     template: str
     language: str
     purpose: str
-    origin: str = Field(description="STRATEGY, AGENT, PORTAL or API.")
+    origin: str = Field(description="STRATEGY, AGENT, PORTAL, API or CUSTOMER (a text they sent).")
     direction: str = Field(description="OUTBOUND or INBOUND.")
     planned_at: datetime.datetime
     status: str = Field(
