@@ -6,7 +6,7 @@ and until when the consumer may dispute it. Rendering it as a letter (model form
 English or Spanish) is the letter channel's job; this module only decides what the
 letter must say and refuses facts that would make it wrong:
 
-- the itemization must reconcile to the cent (1006.34(c)(2)(vi)-(viii)): the amount owed on
+- the itemization must reconcile to the cent (1006.34(c)(2)(vii)-(x)): the amount owed on
   the itemization date, plus interest and fees, less payments and credits since then, is
   the current amount of the debt;
 - the validation period ends no earlier than 30 days after the consumer is assumed to
@@ -33,7 +33,7 @@ ASSUMED_RECEIPT_DAYS = 5
 VALIDATION_PERIOD_DAYS = 30
 """Days after assumed receipt that the validation period lasts at least (1006.34(b)(5))."""
 ACCOUNT_DIGITS_SHOWN = 4
-"""How many trailing characters of the account number the notice shows (1006.34(c)(2)(vi))."""
+"""How many trailing characters of the account number the notice shows (1006.34(c)(2)(v))."""
 
 
 class InvalidNotice(ValueError):
@@ -160,7 +160,7 @@ class ItemizationDateKind(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Itemization:
-    """Hold the itemization of the debt (12 CFR 1006.34(c)(2)(vi)-(viii)), reconciled.
+    """Hold the itemization of the debt (12 CFR 1006.34(c)(2)(vii)-(x)), reconciled.
 
     ``amount_on_itemization_date + interest + fees - payments - credits`` must equal
     ``current_amount`` exactly, every amount in one currency and none of the movements
@@ -251,7 +251,7 @@ def itemize(
     Entries after ``as_of`` have not happened yet and are left out. Everything on or before
     ``itemization_date`` makes up the amount owed on it; interest, fees, payments and credits
     after it are itemized. A principal amount billed after the itemization date cannot be
-    itemized (1006.34(c)(2)(viii) knows only interest, fees, payments and credits): raises
+    itemized (1006.34(c)(2)(ix) knows only interest, fees, payments and credits): raises
     ``InvalidNotice``, and the itemization date should be a later one.
     """
     if itemization_date > as_of:
@@ -340,7 +340,7 @@ class ValidationNotice:
 def mask_account_number(number: str, *, shown: int = ACCOUNT_DIGITS_SHOWN) -> str:
     """Return ``number`` truncated to its last ``shown`` characters ("****5678").
 
-    1006.34(c)(2)(vi) allows "a truncated version of that number"; a number no longer than
+    1006.34(c)(2)(v) allows "a truncated version of that number"; a number no longer than
     ``shown`` is returned whole (hiding nothing would only make it unrecognisable).
     """
     cleaned = number.strip()

@@ -145,11 +145,11 @@ class TestValidationPeriod:
 
 class TestItemization:
     def test_reconciles_model_form_b1_figures(self) -> None:
-        """12 CFR 1006.34(c)(2)(viii): amount on the date + interest + fees - payments."""
+        """12 CFR 1006.34(c)(2)(viii)-(x): amount on the date + interest + fees - payments."""
         assert ITEMIZATION.payments_and_credits == usd("50.00")
 
     def test_refuses_figures_that_do_not_add_up(self) -> None:
-        """12 CFR 1006.34(c)(2)(vii)-(ix): the current amount must follow from the itemization."""
+        """12 CFR 1006.34(c)(2)(viii)-(x): the current amount must follow from the itemization."""
         with pytest.raises(vn.ItemizationDoesNotReconcile, match=r"2284\.56 USD, not"):
             dataclasses.replace(ITEMIZATION, current_amount=usd("2284.55"))
 
@@ -172,7 +172,7 @@ class TestItemization:
     def test_accepts_exactly_the_current_amount_that_reconciles(
         self, owed: int, interest: int, fees: int, paid: int, credited: int, error: int
     ) -> None:
-        """12 CFR 1006.34(c)(2)(viii): off by any non-zero number of cents is refused."""
+        """12 CFR 1006.34(c)(2)(ix), (x): off by any non-zero number of cents is refused."""
         current = owed + interest + fees - paid - credited + error
         facts = {
             "itemization_date": date(2026, 1, 2),
@@ -208,7 +208,7 @@ class TestItemizeFromTheLedger:
     )
 
     def test_itemizes_interest_fees_payments_and_credits_since_the_date(self) -> None:
-        """12 CFR 1006.34(c)(2)(viii)."""
+        """12 CFR 1006.34(c)(2)(ix)."""
         items = vn.itemize(
             entries=self.LEDGER,
             itemization_date=date(2026, 2, 1),
@@ -249,7 +249,7 @@ class TestItemizeFromTheLedger:
     def test_the_current_amount_is_what_was_billed_less_what_was_paid(
         self, raw: list[tuple[vn.EntryKind, int, int]], as_of_offset: int
     ) -> None:
-        """12 CFR 1006.34(c)(2)(viii): whatever date is chosen, the figures reconcile."""
+        """12 CFR 1006.34(c)(2)(ix), (x): whatever date is chosen, the figures reconcile."""
         start = date(2026, 1, 1)
         entries = [vn.LedgerEntry(kind=k, on=start + d * DAY, amount=cents(c)) for k, d, c in raw]
         as_of = start + as_of_offset * DAY
@@ -297,7 +297,7 @@ class TestBuild:
         assert notice.currency == "USD"
 
     def test_shows_the_account_number_truncated(self) -> None:
-        """12 CFR 1006.34(c)(2)(vi): the account number or a truncated version of it."""
+        """12 CFR 1006.34(c)(2)(v): the account number or a truncated version of it."""
         assert build().account_number == "****4444"
 
     def test_keeps_a_short_account_number_whole(self) -> None:
