@@ -63,9 +63,7 @@ def context(notice: validation_notice.ValidationNotice, language: str) -> dict[s
     }
 
 
-def render(
-    notice: validation_notice.ValidationNotice, language: str
-) -> templates.RenderedMessage:
+def render(notice: validation_notice.ValidationNotice, language: str) -> templates.RenderedMessage:
     """Return the notice as a letter in ``language`` (English when Accord has no such language).
 
     ``html`` is the page WeasyPrint prints; ``body`` is the same text without markup, kept
