@@ -48,6 +48,8 @@ def context(notice: validation_notice.ValidationNotice, language: str) -> dict[s
         "consumer": notice.consumer,
         "creditor": notice.creditor_on_itemization_date,
         "current_creditor": notice.current_creditor,
+        # The lead sentence ends with the creditor: "Example Bank N.A." must not end in "..".
+        "current_creditor_at_end": notice.current_creditor.rstrip("."),
         "account_number": notice.account_number,
         "reference": notice.reference,
         "letter_date": day(notice.sent_on),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import io
@@ -174,6 +175,11 @@ class TestRender:
         assert rendered.subject == "Validation notice"
         assert "<" not in rendered.body
         assert "Total amount of the debt now:\n$2,284.56" in rendered.body
+
+    def test_ends_the_lead_sentence_once_after_a_creditor_name_with_a_full_stop(self) -> None:
+        notice = dataclasses.replace(NOTICE, current_creditor="Example Bank, N.A.")
+        body = validation_letter.render(notice, "en").body
+        assert "a debt that you owe to Example Bank, N.A. We will use" in body
 
     def test_falls_back_to_english_for_a_language_without_a_notice(self) -> None:
         assert validation_letter.render(NOTICE, "fr").subject == "Validation notice"
