@@ -44,6 +44,12 @@ SETTINGS: dict[str, str] = {
     "ACCORD_SECURE_COOKIES": "1 to mark session and CSRF cookies Secure (behind HTTPS).",
     "ACCORD_PUBLIC_URL": "Address customers reach Accord at; messages link to its portal.",
     "ACCORD_SPARK_MASTER": "Spark master for `accord run --engine spark` (default local[2]).",
+    "ACCORD_COLLECTOR_NAME": "The debt collector's name on validation notices.",
+    "ACCORD_COLLECTOR_ADDRESS": "The collector's mailing address for disputes, lines split by '|'.",
+    "ACCORD_COLLECTOR_PHONE": "The collector's telephone number on validation notices.",
+    "ACCORD_COLLECTOR_HOURS": "When the collector answers the phone, as printed on notices.",
+    "ACCORD_COLLECTOR_EMAIL": "Address where the collector accepts disputes electronically.",
+    "ACCORD_CREDITOR_NAME": "The creditor of the accounts in collection, named on notices.",
 }
 
 DEMO_SECRET_KEY = "accord-demo-only-not-secret"  # noqa: S105 - refused outside demo/debug
@@ -90,10 +96,20 @@ class Environment:
     twilio_base_url: str = "https://api.twilio.com"
     twilio_timeout: float = 10.0
     sms_help_phone: str = ""
+    collector_name: str = "Accord Collections"
+    collector_address: tuple[str, ...] = ("100 Example Street", "Springfield 01234")
+    collector_phone: str = "+1 555 0100"
+    collector_hours: str = "08:00-20:00"
+    collector_email: str = ""
+    creditor_name: str = ""
 
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _lines(value: str | None) -> tuple[str, ...]:
+    return tuple(line.strip() for line in (value or "").split("|") if line.strip())
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -191,4 +207,13 @@ def load(env: Mapping[str, str] | None = None) -> Environment:
         twilio_base_url=(env.get("ACCORD_TWILIO_BASE_URL") or "https://api.twilio.com").rstrip("/"),
         twilio_timeout=_seconds(env, "ACCORD_TWILIO_TIMEOUT", 10.0),
         sms_help_phone=env.get("ACCORD_SMS_HELP_PHONE", "").strip(),
+        collector_name=env.get("ACCORD_COLLECTOR_NAME") or "Accord Collections",
+        collector_address=_lines(env.get("ACCORD_COLLECTOR_ADDRESS"))
+        or ("100 Example Street", "Springfield 01234"),
+        collector_phone=env.get("ACCORD_COLLECTOR_PHONE") or "+1 555 0100",
+        collector_hours=env.get("ACCORD_COLLECTOR_HOURS") or "08:00-20:00",
+        collector_email=env.get("ACCORD_COLLECTOR_EMAIL", "").strip(),
+        # No creditor is guessed outside the demo: a notice naming the wrong one misleads.
+        creditor_name=(env.get("ACCORD_CREDITOR_NAME") or "").strip()
+        or ("Example Bank" if demo or debug else ""),
     )

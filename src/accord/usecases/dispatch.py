@@ -41,9 +41,9 @@ from django.utils import timezone
 
 from accord.audit import events, log
 from accord.channels import message, registry, templates
-from accord.domain import arrears, compliance, money
+from accord.domain import arrears, compliance, money, validation_notice
 from accord.storage import models
-from accord.usecases import contact_policy, outbox
+from accord.usecases import contact_policy, outbox, validation_notices
 
 logger = logging.getLogger(__name__)
 
@@ -474,11 +474,14 @@ def _prepare(contact: models.ContactAttempt, *, now: datetime.datetime) -> messa
     language = templates.resolve_language(customer.language)
     today = timezone.localdate(now)
     destination = _destination(contact, channel)
-    context = {
-        **_base_context(contact, language=language, today=today),
-        **_template_context(contact, language=language, today=today),
-    }
-    rendered = templates.render(contact.template, language, context, channel=channel)
+    if contact.template == validation_notices.TEMPLATE:
+        rendered = _validation_notice(contact, language=language, today=today)
+    else:
+        context = {
+            **_base_context(contact, language=language, today=today),
+            **_template_context(contact, language=language, today=today),
+        }
+        rendered = templates.render(contact.template, language, context, channel=channel)
     contact.subject = rendered.subject[:200]
     contact.body = rendered.body
     contact.destination = destination
@@ -492,6 +495,18 @@ def _prepare(contact: models.ContactAttempt, *, now: datetime.datetime) -> messa
         html=rendered.html,
         idempotency_key=contact.idempotency_key,
     )
+
+
+def _validation_notice(
+    contact: models.ContactAttempt, *, language: str, today: datetime.date
+) -> templates.RenderedMessage:
+    """Render the row's Regulation F validation notice, mailed today (12 CFR 1006.34)."""
+    try:
+        return validation_notices.render_for_contact(contact, language=language, sent_on=today)
+    except validation_notice.NothingOwed:
+        raise _NothingDue from None
+    except validation_notice.InvalidNotice as error:
+        raise _NotSendable(f"No validation notice: {error.reason}.") from None
 
 
 def _destination(contact: models.ContactAttempt, channel: message.Channel) -> str:
