@@ -196,8 +196,10 @@ def vulnerability_treatment(facts: Facts, at: dt.datetime) -> list[Finding]:
             message = (
                 f"After what you told us on {rules._day(vulnerability.recorded_at.date())} "
                 f"({words}), we paused collection contact until "
-                f"{rules._day(pause_ends.date())}; our specialist team is here if you need us."
+                f"{rules._day(pause_ends.date())}."
             )
+            if treatment.routing:
+                message += " Our specialist team will look after your account."
             findings.append(Finding(_reason(code, setting, message), release))
         channel = facts.attempt.channel
         if (

@@ -99,8 +99,8 @@ def moratorium_no_contact(facts: Facts, at: dt.datetime) -> list[Finding]:
         else "mental health crisis breathing space"
     )
     message = (
-        f"You are in a {kind}{_ends(space)}: we will not contact you about your debts "
-        "then, except to answer your own questions."
+        f"You are in a {kind}{_ends(space)}; while it lasts we will not contact you about "
+        "your debts, except to answer your own questions."
     )
     return [Finding(_reason(model.RuleCode.UK_MORATORIUM_NO_CONTACT, message), space.end)]
 
