@@ -120,7 +120,10 @@ CRISIS = compliance.RuleCode.UK_MENTAL_HEALTH_CRISIS_MORATORIUM.value
 
 
 class TestBreathingSpace:
-    """UK_MORATORIUM_NO_CONTACT (SI 2020/1311 reg. 7 and reg. 11) and UK_BREATHING_SPACE_DURATION (reg. 26)."""
+    """UK_MORATORIUM_NO_CONTACT (SI 2020/1311 reg. 7 and reg. 11).
+
+    With UK_BREATHING_SPACE_DURATION (SI 2020/1311 reg. 26).
+    """
 
     def test_a_collection_email_is_denied_until_the_recorded_end(self) -> None:
         """COMPLIANCE.md example 15."""
