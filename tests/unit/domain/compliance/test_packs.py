@@ -6,7 +6,11 @@ Each class names the rule it tests by its COMPLIANCE.md ID and citation.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
 
 from accord.domain import compliance
 from tests.unit.domain.compliance.builders import CARD, LOAN, LONDON, NEW_YORK, local, utc
@@ -467,3 +471,25 @@ class TestVulnerabilityTreatment:
             "OP_VULNERABILITY_TREATMENT",
         )  # type: ignore[arg-type]
         assert decide(london(5, 10, 10), channel=LETTER, **kwargs).allowed  # type: ignore[arg-type]
+
+
+RULEBOOK = Path(__file__).resolve().parents[5] / "shared/docs/COMPLIANCE.md"
+
+
+class TestCitationsMatchTheRulebook:
+    """COMPLIANCE.md principle 1: ``rule`` is the citation string from the table, verbatim."""
+
+    @pytest.mark.skipif(
+        not RULEBOOK.exists(), reason="../shared/docs/COMPLIANCE.md not beside the repo"
+    )
+    def test_every_citation_is_the_rulebooks(self) -> None:
+        rows = {
+            match[1]: match[2]
+            for match in re.finditer(
+                r"^\| `([A-Z_0-9]+)` \| ([^|]+?) \|", RULEBOOK.read_text(), re.MULTILINE
+            )
+        }
+        for code, citation in compliance.CITATIONS.items():
+            assert rows[code.value] == citation, code
+        for operator_code in compliance.OperatorRuleCode:
+            assert operator_code.value in rows
