@@ -69,7 +69,7 @@ def channel_min_gap(facts: Facts, at: dt.datetime) -> list[Finding]:
         return []
     release = max(previous) + gap
     minutes = int(gap.total_seconds() // 60)
-    words = rules._CHANNEL_WORDS[channel]
+    words = rules.CHANNEL_WORDS[channel]
     message = f"We leave at least {minutes} minutes between {words}; our latest was too recent."
     setting = f"channel_min_gap.{channel.value.lower()}"
     return [Finding(_reason(model.OperatorRuleCode.CHANNEL_MIN_GAP, setting, message), release)]
@@ -117,7 +117,9 @@ def quiet_days(facts: Facts, at: dt.datetime) -> list[Finding]:
             break
     name, day = hit[0]
     kind = "a Sunday" if quiet.sundays and day.weekday() == 6 else "a public holiday"
-    message = f"It is {kind} ({day:%a} {rules._day(day)} in {name}); we do not contact you then."
+    message = (
+        f"It is {kind} ({day:%a} {rules.day_text(day)} in {name}); we do not contact you then."
+    )
     return [Finding(_reason(model.OperatorRuleCode.QUIET_DAYS, "quiet_days", message), release)]
 
 
@@ -135,17 +137,17 @@ def customer_preference(facts: Facts, at: dt.datetime) -> list[Finding]:
     channel = facts.attempt.channel
     chosen = preferences.channels
     if chosen and channel not in chosen and rules.medium(channel) not in chosen:
-        names = ", ".join(sorted(rules._CHANNEL_WORDS[c] for c in chosen))
+        names = ", ".join(sorted(rules.CHANNEL_WORDS[c] for c in chosen))
         message = f"You asked us to contact you only by {names}."
         findings.append(Finding(_reason(code, "preferences.channels", message), None))
     if preferences.hours is not None:
         start, end = preferences.hours
-        hours = rules._window_finding(
+        hours = rules.window_finding(
             facts,
             at,
             preferences.hours,
             model.RuleCode.CONSUMER_DESIGNATED_TIME,
-            f"you prefer to hear from us between {rules._hhmm(start)} and {rules._hhmm(end)}",
+            f"you prefer to hear from us between {rules.hhmm(start)} and {rules.hhmm(end)}",
         )
         for finding in hours:
             reason = _reason(code, "preferences.hours", finding.reason.message)
@@ -157,7 +159,7 @@ def customer_preference(facts: Facts, at: dt.datetime) -> list[Finding]:
         and pause.start <= at
         and (pause.end is None or at < pause.end)
     ):
-        until = "" if pause.end is None else f" until {rules._day(pause.end.date())}"
+        until = "" if pause.end is None else f" until {rules.day_text(pause.end.date())}"
         message = f"You asked us to pause contacting you about your debts{until}."
         findings.append(Finding(_reason(code, "preferences.pause", message), pause.end))
     return findings
@@ -194,9 +196,9 @@ def vulnerability_treatment(facts: Facts, at: dt.datetime) -> list[Finding]:
         if at < pause_ends:
             release = pause_ends if review_ends is None else min(pause_ends, review_ends)
             message = (
-                f"After what you told us on {rules._day(vulnerability.recorded_at.date())} "
+                f"After what you told us on {rules.day_text(vulnerability.recorded_at.date())} "
                 f"({words}), we paused collection contact until "
-                f"{rules._day(pause_ends.date())}."
+                f"{rules.day_text(pause_ends.date())}."
             )
             if treatment.routing:
                 message += " Our specialist team will look after your account."
@@ -207,7 +209,7 @@ def vulnerability_treatment(facts: Facts, at: dt.datetime) -> list[Finding]:
             and channel not in treatment.channels
             and rules.medium(channel) not in treatment.channels
         ):
-            names = ", ".join(sorted(rules._CHANNEL_WORDS[c] for c in treatment.channels))
+            names = ", ".join(sorted(rules.CHANNEL_WORDS[c] for c in treatment.channels))
             message = f"After what you told us ({words}), we contact you only by {names} for now."
             findings.append(Finding(_reason(code, setting, message), review_ends))
     return findings

@@ -57,7 +57,7 @@ def ma_two_in_seven(facts: Facts, at: dt.datetime) -> list[Finding]:
         name = facts.debts[debt_id].name
         message = (
             f"We already called or texted you {len(releases)} times about account {name} "
-            f"within {rules._span(first_day, today)}; in Massachusetts we call or text "
+            f"within {rules.span_text(first_day, today)}; in Massachusetts we call or text "
             f"at most {MA_CALLS_PER_WINDOW} times about an account in "
             f"{rules.WINDOW_DAYS} days."
         )
@@ -82,7 +82,7 @@ def active_moratorium(facts: Facts, at: dt.datetime) -> model.Moratorium | None:
 
 
 def _ends(space: model.Moratorium) -> str:
-    return "" if space.end is None else f" until {rules._day(space.end.date())}"
+    return "" if space.end is None else f" until {rules.day_text(space.end.date())}"
 
 
 def moratorium_no_contact(facts: Facts, at: dt.datetime) -> list[Finding]:
@@ -118,16 +118,15 @@ def breathing_space_duration(facts: Facts, at: dt.datetime) -> list[Finding]:
         or facts.attempt.purpose is model.Purpose.RESPONSE_TO_REQUEST
     ):
         return []
-    started = rules._day(space.start.date())
+    started = rules.day_text(space.start.date())
     if space.end is None:
         message = (
             f"Your breathing space started on {started} and lasts {BREATHING_SPACE_DAYS} "
             "days; we have no end date on record yet."
         )
     else:
-        message = (
-            f"Your breathing space started on {started} and ends on {rules._day(space.end.date())}."
-        )
+        ends = rules.day_text(space.end.date())
+        message = f"Your breathing space started on {started} and ends on {ends}."
     return [Finding(_reason(model.RuleCode.UK_BREATHING_SPACE_DURATION, message), space.end)]
 
 
@@ -151,7 +150,7 @@ def mental_health_crisis(facts: Facts, at: dt.datetime) -> list[Finding]:
         )
     else:
         message = (
-            f"Your mental health crisis breathing space ends on {rules._day(space.end.date())}."
+            f"Your mental health crisis breathing space ends on {rules.day_text(space.end.date())}."
         )
     return [Finding(_reason(model.RuleCode.UK_MENTAL_HEALTH_CRISIS_MORATORIUM, message), space.end)]
 
@@ -163,7 +162,7 @@ def contact_times_and_requests(facts: Facts, at: dt.datetime) -> list[Finding]:
     refused channels (with the one reply to a customer's own message).
     """
     code = model.RuleCode.UK_CONTACT_TIMES_AND_REQUESTS
-    findings = rules._window_finding(
+    findings = rules.window_finding(
         facts,
         at,
         windows.CONVENIENT_HOURS,

@@ -79,30 +79,37 @@ def seven_day_release(at: dt.datetime, zone_names: Sequence[str]) -> dt.datetime
     return call_released_at(at, zone_names)
 
 
-def _hhmm(value: dt.time) -> str:
+def hhmm(value: dt.time) -> str:
+    """Return a local time as ``HH:MM`` for a message."""
     return value.strftime("%H:%M")
 
 
-def _day(value: dt.date) -> str:
+def day_text(value: dt.date) -> str:
+    """Return a date as ``6 Feb 2026`` for a message."""
     return f"{value.day} {value:%b %Y}"
 
 
-def _span(first: dt.date, last: dt.date) -> str:
-    start = f"{first.day} {first:%b}" if first.year == last.year else _day(first)
-    return f"{start}\N{EN DASH}{_day(last)}"
+def span_text(first: dt.date, last: dt.date) -> str:
+    """Return a span of dates as ``31 Jan-6 Feb 2026`` (an en dash) for a message."""
+    start = f"{first.day} {first:%b}" if first.year == last.year else day_text(first)
+    return f"{start}\N{EN DASH}{day_text(last)}"
 
 
 def _outside(facts: Facts, at: dt.datetime, window: windows.Window) -> list[str]:
     return [
-        f"{_hhmm(windows.local(at, name).time())} in {name}"
+        f"{hhmm(windows.local(at, name).time())} in {name}"
         for name in facts.zones
         if not windows.in_window(windows.local(at, name).time(), window)
     ]
 
 
-def _window_finding(
+def window_finding(
     facts: Facts, at: dt.datetime, window: windows.Window, code: model.RuleCode, rule: str
 ) -> list[Finding]:
+    """Deny when ``at`` is outside a permitted local window in any candidate zone.
+
+    The release is the next instant inside the window in every zone (None: never).
+    """
     outside = _outside(facts, at, window)
     if not outside:
         return []
@@ -114,12 +121,12 @@ def _window_finding(
 def inconvenient_time(facts: Facts, at: dt.datetime) -> list[Finding]:
     """Deny outside 08:00-21:00 local in any candidate zone (REG_F_INCONVENIENT_TIME)."""
     start, end = windows.CONVENIENT_HOURS
-    return _window_finding(
+    return window_finding(
         facts,
         at,
         windows.CONVENIENT_HOURS,
         model.RuleCode.INCONVENIENT_TIME,
-        f"we only contact you between {_hhmm(start)} and {_hhmm(end)} your local time",
+        f"we only contact you between {hhmm(start)} and {hhmm(end)} your local time",
     )
 
 
@@ -131,28 +138,28 @@ def designated_time_findings(facts: Facts, at: dt.datetime, code: model.RuleCode
         start, end = hours
         if start == end:
             message = (
-                f"You set your contact hours to start and end at {_hhmm(start)}, "
+                f"You set your contact hours to start and end at {hhmm(start)}, "
                 "which leaves no time we may contact you."
             )
             findings.append(Finding(_reason(code, message), None))
         else:
-            findings += _window_finding(
+            findings += window_finding(
                 facts,
                 at,
                 hours,
                 code,
-                f"you asked us to contact you only between {_hhmm(start)} and {_hhmm(end)}",
+                f"you asked us to contact you only between {hhmm(start)} and {hhmm(end)}",
             )
     for start, end in facts.consumer.inconvenient_times:
         if start == end:
             continue
         # The complement of a blocked [start, end) is the permitted [end, start).
-        findings += _window_finding(
+        findings += window_finding(
             facts,
             at,
             (end, start),
             code,
-            f"you told us {_hhmm(start)}\N{EN DASH}{_hhmm(end)} is not a good time to contact you",
+            f"you told us {hhmm(start)}\N{EN DASH}{hhmm(end)} is not a good time to contact you",
         )
     return findings
 
@@ -236,7 +243,7 @@ def call_frequency(facts: Facts, at: dt.datetime) -> list[Finding]:
         name = facts.debts[debt_id].name
         message = (
             f"This would be call number {len(releases) + 1} about account {name} within "
-            f"{_span(first_day, today)}; we make at most "
+            f"{span_text(first_day, today)}; we make at most "
             f"{CALLS_PER_WINDOW} calls about an account in {WINDOW_DAYS} days."
         )
         release = releases[len(releases) - CALLS_PER_WINDOW]
@@ -270,14 +277,14 @@ def call_after_conversation(facts: Facts, at: dt.datetime) -> list[Finding]:
         name = facts.debts[debt_id].name
         day = windows.local_date(talked_at, facts.zones[0])
         message = (
-            f"We spoke with you by phone about account {name} on {_day(day)}; we wait "
+            f"We spoke with you by phone about account {name} on {day_text(day)}; we wait "
             f"{WINDOW_DAYS} days, counting that day, before calling about it again."
         )
         findings.append(Finding(_reason(model.RuleCode.CALL_AFTER_CONVERSATION, message), release))
     return findings
 
 
-_CHANNEL_WORDS = {
+CHANNEL_WORDS = {
     model.Channel.CALL: "phone calls",
     model.Channel.VOICEMAIL: "voicemails",
     model.Channel.SMS: "text messages",
@@ -297,10 +304,10 @@ def refused_channel(facts: Facts, at: dt.datetime) -> list[Finding]:
         return []
     if channel.is_electronic:
         code = model.RuleCode.ELECTRONIC_OPT_OUT
-        message = f"You opted out of {_CHANNEL_WORDS[channel]} from us."
+        message = f"You opted out of {CHANNEL_WORDS[channel]} from us."
     else:
         code = model.RuleCode.REFUSED_MEDIUM
-        refused_word = _CHANNEL_WORDS[channel if channel in refused else model.Channel.CALL]
+        refused_word = CHANNEL_WORDS[channel if channel in refused else model.Channel.CALL]
         message = f"You asked us not to contact you by {refused_word}."
     return [Finding(_reason(code, message), None)]
 
@@ -352,10 +359,10 @@ def refused_findings(
         refused = channel if channel in untimed else model.Channel.CALL
         if channel.is_electronic and refused not in consumer.refused_channels:
             code = model.RuleCode.ELECTRONIC_OPT_OUT
-            message = f"You opted out of {_CHANNEL_WORDS[channel]} from us."
+            message = f"You opted out of {CHANNEL_WORDS[channel]} from us."
         else:
             code = model.RuleCode.REFUSED_MEDIUM
-            message = f"You asked us not to contact you by {_CHANNEL_WORDS[refused]}."
+            message = f"You asked us not to contact you by {CHANNEL_WORDS[refused]}."
         findings.append(Finding(_reason(code_for(code), message), None))
     if findings:
         return findings
@@ -365,13 +372,13 @@ def refused_findings(
         if opt_out.at <= facts.now and medium(opt_out.channel) is medium(channel)
     ]
     if opted_at and not answers_consumer_contact(facts, channel, max(opted_at)):
-        when = _day(max(opted_at).date())
+        when = day_text(max(opted_at).date())
         if channel.is_electronic:
             code = model.RuleCode.ELECTRONIC_OPT_OUT
-            message = f"You opted out of {_CHANNEL_WORDS[channel]} from us on {when}."
+            message = f"You opted out of {CHANNEL_WORDS[channel]} from us on {when}."
         else:
             code = model.RuleCode.REFUSED_MEDIUM
-            word = _CHANNEL_WORDS[medium(channel)]
+            word = CHANNEL_WORDS[medium(channel)]
             message = f"You asked us on {when} not to contact you by {word}."
         findings.append(Finding(_reason(code_for(code), message), None))
     return findings
@@ -392,7 +399,7 @@ def cease_communication(facts: Facts, at: dt.datetime) -> list[Finding]:
     if received_at is None or received_at > facts.now:
         return []
     message = (
-        f"You asked us on {_day(received_at.date())} to stop contacting you, "
+        f"You asked us on {day_text(received_at.date())} to stop contacting you, "
         "so we will not contact you about this."
     )
     return [Finding(_reason(model.RuleCode.CEASE_COMMUNICATION, message), None)]
@@ -420,7 +427,7 @@ def dispute_pause(facts: Facts, at: dt.datetime) -> list[Finding]:
         if under_unverified_dispute(debt, facts.now):
             assert debt.dispute_received_at is not None
             message = (
-                f"You disputed account {debt.name} on {_day(debt.dispute_received_at.date())}; "
+                f"You disputed account {debt.name} on {day_text(debt.dispute_received_at.date())}; "
                 "we have paused collecting it until we send you our verification."
             )
             findings.append(Finding(_reason(model.RuleCode.DISPUTE_PAUSE, message), None))
