@@ -7,7 +7,7 @@ import pytest
 from accord.analytics import why
 from accord.analytics.why import reason_label
 from accord.domain.arrears import DelinquencyStage
-from accord.domain.compliance import RuleCode
+from accord.domain.compliance import OperatorRuleCode, RuleCode
 from accord.storage import models
 from accord.strategy import definition
 
@@ -45,7 +45,7 @@ STRATEGY_CODES = [
 ]
 
 
-@pytest.mark.parametrize("code", [*STRATEGY_CODES, *RuleCode])
+@pytest.mark.parametrize("code", [*STRATEGY_CODES, *RuleCode, *OperatorRuleCode])
 def test_every_strategy_and_policy_code_has_a_written_label(code: str) -> None:
     label = reason_label(code)
 

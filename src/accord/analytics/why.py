@@ -25,7 +25,7 @@ from django.db.models.functions import RowNumber
 
 from accord.analytics import strategy_words, work_queue
 from accord.domain.arrears import DelinquencyStage
-from accord.domain.compliance import RuleCode
+from accord.domain.compliance import OperatorRuleCode, RuleCode
 from accord.storage import models
 from accord.strategy import definition
 
@@ -54,6 +54,20 @@ POLICY_REASON_LABELS: dict[str, str] = {
     RuleCode.REFUSED_MEDIUM: "Asked not to be contacted this way",
     RuleCode.CEASE_COMMUNICATION: "Asked us to stop contacting them",
     RuleCode.DISPUTE_PAUSE: "Debt under unverified dispute",
+    RuleCode.CALL_AFTER_CONVERSATION: "Spoke by phone in the last seven days",
+    RuleCode.EXCLUDED_CALLS: "Calls with consent or not connected: not counted",
+    RuleCode.LIMITED_CONTENT_MESSAGE: "Limited-content voicemail only",
+    RuleCode.MA_TELEPHONE_TWO_IN_SEVEN: "Two calls or texts in seven days already (Massachusetts)",
+    RuleCode.UK_MORATORIUM_NO_CONTACT: "In breathing space: no collection contact",
+    RuleCode.UK_BREATHING_SPACE_DURATION: "Breathing space runs until its recorded end",
+    RuleCode.UK_MENTAL_HEALTH_CRISIS_MORATORIUM: "Mental health crisis breathing space",
+    RuleCode.UK_CONTACT_TIMES_AND_REQUESTS: "Unreasonable time or against the customer's request",
+    RuleCode.UK_VULNERABILITY: "Vulnerable customer: fair treatment required",
+    OperatorRuleCode.WEEKLY_CONTACT_BUDGET: "Weekly contact budget used up",
+    OperatorRuleCode.CHANNEL_MIN_GAP: "Too soon after the previous contact on this channel",
+    OperatorRuleCode.QUIET_DAYS: "Sunday or public holiday: no contact",
+    OperatorRuleCode.CUSTOMER_PREFERENCE: "Against the customer's own preferences",
+    OperatorRuleCode.VULNERABILITY_TREATMENT: "Vulnerability on record: paused or limited",
 }
 
 # What the strategy's stop conditions mean when they hold an account (treatment NONE).

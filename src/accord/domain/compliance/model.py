@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import enum
 import zoneinfo
+from collections.abc import Mapping
 
 
 class NaiveDatetimeError(ValueError):
@@ -66,8 +67,16 @@ class Purpose(enum.StrEnum):
     RESPONSE_TO_REQUEST = "RESPONSE_TO_REQUEST"
 
 
+class PolicyPack(enum.StrEnum):
+    """Name a policy pack: the rules of one body of law (COMPLIANCE.md, "Sources")."""
+
+    US_REG_F = "us-reg-f"
+    US_MA = "us-ma"
+    UK_FCA = "uk-fca"
+
+
 class RuleCode(enum.StrEnum):
-    """Name the v0 rules by their ID in docs/COMPLIANCE.md."""
+    """Name the rules of law the engine decides with, by their ID in docs/COMPLIANCE.md."""
 
     INCONVENIENT_TIME = "REG_F_INCONVENIENT_TIME"
     CONSUMER_DESIGNATED_TIME = "REG_F_CONSUMER_DESIGNATED_TIME"
@@ -76,6 +85,29 @@ class RuleCode(enum.StrEnum):
     REFUSED_MEDIUM = "REG_F_REFUSED_MEDIUM"
     CEASE_COMMUNICATION = "REG_F_CEASE_COMMUNICATION"
     DISPUTE_PAUSE = "REG_F_DISPUTE_PAUSE"
+    CALL_AFTER_CONVERSATION = "REG_F_CALL_AFTER_CONVERSATION"
+    EXCLUDED_CALLS = "REG_F_EXCLUDED_CALLS"
+    LIMITED_CONTENT_MESSAGE = "REG_F_LIMITED_CONTENT_MESSAGE"
+    MA_TELEPHONE_TWO_IN_SEVEN = "US_MA_TELEPHONE_TWO_IN_SEVEN"
+    UK_MORATORIUM_NO_CONTACT = "UK_MORATORIUM_NO_CONTACT"
+    UK_BREATHING_SPACE_DURATION = "UK_BREATHING_SPACE_DURATION"
+    UK_MENTAL_HEALTH_CRISIS_MORATORIUM = "UK_MENTAL_HEALTH_CRISIS_MORATORIUM"
+    UK_CONTACT_TIMES_AND_REQUESTS = "UK_CONTACT_TIMES_AND_REQUESTS"
+    UK_VULNERABILITY = "UK_VULNERABILITY"
+
+
+class OperatorRuleCode(enum.StrEnum):
+    """Name the operator-configurable rules (COMPLIANCE.md section 4; not law)."""
+
+    WEEKLY_CONTACT_BUDGET = "OP_WEEKLY_CONTACT_BUDGET"
+    CHANNEL_MIN_GAP = "OP_CHANNEL_MIN_GAP"
+    QUIET_DAYS = "OP_QUIET_DAYS"
+    CUSTOMER_PREFERENCE = "CUSTOMER_PREFERENCE"
+    VULNERABILITY_TREATMENT = "OP_VULNERABILITY_TREATMENT"
+
+
+# The citation prefix of every operator rule; the setting's name follows it.
+OPERATOR_RULE_PREFIX = "Accord operator policy: "
 
 
 # The citation of each rule, verbatim from the rule table of docs/COMPLIANCE.md.
@@ -87,7 +119,37 @@ CITATIONS: dict[RuleCode, str] = {
     RuleCode.REFUSED_MEDIUM: "12 CFR 1006.14(h)(1), (h)(2)",
     RuleCode.CEASE_COMMUNICATION: "12 CFR 1006.6(c)(1), (c)(2)",
     RuleCode.DISPUTE_PAUSE: "12 CFR 1006.38(d)(2)",
+    RuleCode.CALL_AFTER_CONVERSATION: "12 CFR 1006.14(b)(2)(i)(B), (b)(2)(ii)",
+    RuleCode.EXCLUDED_CALLS: "12 CFR 1006.14(b)(3)",
+    RuleCode.LIMITED_CONTENT_MESSAGE: "12 CFR 1006.2(j); 1006.2(b)",
+    RuleCode.MA_TELEPHONE_TWO_IN_SEVEN: "940 CMR 7.04(1)(f); 209 CMR 18.16(1)(d)",
+    RuleCode.UK_MORATORIUM_NO_CONTACT: "SI 2020/1311 reg. 7 and reg. 11",
+    RuleCode.UK_BREATHING_SPACE_DURATION: "SI 2020/1311 reg. 26",
+    RuleCode.UK_MENTAL_HEALTH_CRISIS_MORATORIUM: "SI 2020/1311 Part 3 (reg. 28)",
+    RuleCode.UK_CONTACT_TIMES_AND_REQUESTS: "FCA CONC 7.9.4 R",
+    RuleCode.UK_VULNERABILITY: "FCA CONC 7.2.1 R, 7.2.2A G; FG21/1",
 }
+
+
+class MoratoriumKind(enum.StrEnum):
+    """Tell a standard breathing space from a mental health crisis moratorium."""
+
+    STANDARD = "STANDARD"
+    MENTAL_HEALTH_CRISIS = "MENTAL_HEALTH_CRISIS"
+
+
+class VulnerabilityDriver(enum.StrEnum):
+    """Name the four drivers of vulnerability of FCA FG21/1."""
+
+    HEALTH = "HEALTH"
+    LIFE_EVENTS = "LIFE_EVENTS"
+    RESILIENCE = "RESILIENCE"
+    CAPABILITY = "CAPABILITY"
+
+
+# Purposes that collect: pauses and operator limits stop these. A validation notice (which
+# the law requires) and a response the customer asked for are never held by them.
+COLLECTION_PURPOSES = frozenset({Purpose.COLLECTION, Purpose.LIMITED_CONTENT})
 
 
 def _require_aware(field: str, value: dt.datetime | None) -> None:
@@ -117,18 +179,92 @@ class Consumer:
     contact_hours: tuple[dt.time, dt.time] | None = None
     opted_out_channels: frozenset[Channel] = frozenset()
     cease_requested_at: dt.datetime | None = None
+    inconvenient_times: tuple[tuple[dt.time, dt.time], ...] = ()
+    refused_channels: frozenset[Channel] = frozenset()
+    opt_outs: tuple[OptOut, ...] = ()
+    breathing_space: Moratorium | None = None
+    vulnerabilities: tuple[Vulnerability, ...] = ()
+    preferences: Preferences | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time_zones", tuple(sorted(set(self.time_zones))))
         for name in self.time_zones:
             _require_zone(name)
         _require_aware("Consumer.cease_requested_at", self.cease_requested_at)
+        windows = [*self.inconvenient_times]
         if self.contact_hours is not None:
-            start, end = self.contact_hours
+            windows.append(self.contact_hours)
+        for start, end in windows:
             if start.tzinfo is not None or end.tzinfo is not None:
-                raise ValueError(
-                    "Consumer.contact_hours are local wall-clock times, without tzinfo"
-                )
+                raise ValueError("Consumer hours are local wall-clock times, without tzinfo")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OptOut:
+    """Record an electronic opt-out of one channel (12 CFR 1006.6(e)) and when it came."""
+
+    channel: Channel
+    at: dt.datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("OptOut.at", self.at)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Moratorium:
+    """Record a Debt Respite Scheme moratorium (SI 2020/1311); ``end`` None is open-ended."""
+
+    start: dt.datetime
+    end: dt.datetime | None = None
+    kind: MoratoriumKind = MoratoriumKind.STANDARD
+
+    def __post_init__(self) -> None:
+        _require_aware("Moratorium.start", self.start)
+        _require_aware("Moratorium.end", self.end)
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("Moratorium.end must be after its start")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Vulnerability:
+    """Record a vulnerability (FG21/1): its driver, consent to record it and a review date.
+
+    Without ``consent`` the vulnerability is not on record and no treatment applies.
+    """
+
+    driver: VulnerabilityDriver
+    recorded_at: dt.datetime
+    consent: bool
+    review_date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("Vulnerability.recorded_at", self.recorded_at)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pause:
+    """Hold a pause the customer asked for: ``[start, end)``, ``end`` None is open-ended."""
+
+    start: dt.datetime
+    end: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("Pause.start", self.start)
+        _require_aware("Pause.end", self.end)
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("Pause.end must be after its start")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Preferences:
+    """Hold the customer's own choices: channels, hours (local window) and a pause.
+
+    They only narrow what the law permits (COMPLIANCE.md principle 9).
+    """
+
+    channels: frozenset[Channel] = frozenset()
+    hours: tuple[dt.time, dt.time] | None = None
+    pause: Pause | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -169,9 +305,11 @@ class HistoryItem:
     debt_ids: frozenset[str] = frozenset()
     connected: bool | None = None
     conversation: bool = False
+    consent_given_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         _require_aware("HistoryItem.at", self.at)
+        _require_aware("HistoryItem.consent_given_at", self.consent_given_at)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -209,3 +347,55 @@ class Decision:
     def codes(self) -> tuple[str, ...]:
         """Return the rule IDs of the reasons, in order."""
         return tuple(reason.code for reason in self.reasons)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuietDays:
+    """Hold the days an operator does not contact on: Sundays and holidays per pack.
+
+    ``holidays`` maps a policy pack (its jurisdiction) to explicit local dates.
+    """
+
+    sundays: bool = False
+    holidays: Mapping[PolicyPack, frozenset[dt.date]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VulnerabilityTreatment:
+    """Say how an operator treats one FG21/1 driver: a pause, channels, tone and routing.
+
+    ``pause`` runs from the vulnerability's ``recorded_at``; ``channels`` empty allows
+    every channel. ``tone`` and ``routing`` are read by orchestration, not by the check.
+    """
+
+    pause: dt.timedelta = dt.timedelta(0)
+    channels: frozenset[Channel] = frozenset()
+    tone: str = ""
+    routing: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OperatorSettings:
+    """Hold the operator's own contact rules (COMPLIANCE.md section 4); all off by default.
+
+    ``weekly_contact_budget``: outbound contacts per person per seven local days, every
+    channel and debt. ``channel_min_gap``: the least time between two outbound contacts on
+    a channel (a voicemail is a call). ``quiet_days``: Sundays and holidays.
+    ``vulnerability``: the treatment per driver.
+    """
+
+    weekly_contact_budget: int | None = None
+    channel_min_gap: Mapping[Channel, dt.timedelta] = dataclasses.field(default_factory=dict)
+    quiet_days: QuietDays | None = None
+    vulnerability: Mapping[VulnerabilityDriver, VulnerabilityTreatment] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        if self.weekly_contact_budget is not None and self.weekly_contact_budget < 0:
+            raise ValueError("OperatorSettings.weekly_contact_budget must not be negative")
+        if any(gap < dt.timedelta(0) for gap in self.channel_min_gap.values()):
+            raise ValueError("OperatorSettings.channel_min_gap must not be negative")
+
+
+NO_OPERATOR_SETTINGS = OperatorSettings()
