@@ -31,7 +31,7 @@ from accord.channels import message, templates
 from accord.channels.sms import keywords
 from accord.domain import contactpoints
 from accord.storage import models
-from accord.usecases import contact_policy
+from accord.usecases import circumstances, contact_policy
 
 logger = logging.getLogger(__name__)
 
@@ -201,23 +201,16 @@ def _language(customers: list[models.Customer]) -> str:
 
 
 def _opt_out(customer: models.Customer, *, actor: str, now: datetime.datetime) -> bool:
-    if customer.opt_outs.filter(channel=models.Channel.SMS, withdrawn_at__isnull=True).exists():
+    try:
+        circumstances.record_opt_out(
+            customer_id=customer.pk,
+            channel=models.Channel.SMS,
+            source=STOP_SOURCE,
+            recorded_by=actor,
+            now=now,
+        )
+    except circumstances.AlreadyOptedOut:
         return False
-    models.ChannelOptOut.objects.create(
-        customer=customer,
-        channel=models.Channel.SMS,
-        opted_out_at=now,
-        source=STOP_SOURCE,
-        recorded_by=actor,
-    )
-    log.record(
-        actor=actor,
-        event_type=events.EventType.CHANNEL_OPTED_OUT,
-        subject_type="customer",
-        subject_id=customer.pk,
-        parameters={"channel": str(models.Channel.SMS), "source": STOP_SOURCE},
-        now=now,
-    )
     return True
 
 
