@@ -13,13 +13,12 @@ import dataclasses
 from datetime import date, datetime, time
 from pathlib import Path
 
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from accord.domain import arrears, money
 from accord.storage import models
 
-# Channels whose sent messages the customer sees (calls are conversations, not messages).
-_MESSAGE_CHANNELS = (models.Channel.EMAIL, models.Channel.SMS, models.Channel.LETTER)
 OPT_OUT_CHANNELS = (
     models.Channel.EMAIL,
     models.Channel.SMS,
@@ -90,13 +89,42 @@ class AccountDetail:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class MessageDecision:
+    """What the strategy knew about the account when it decided to send a message."""
+
+    days_past_due: int
+    arrears: money.Money
+    reason_codes: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Message:
+    """One message sent to (or call placed with) the customer, and why it went when it did.
+
+    ``policy_codes`` are the contact policy's rule IDs that held the message back before
+    it went; ``decision`` is ``None`` for a message no strategy decision queued.
+    """
+
     id: int
     sent_at: datetime
     channel: str
     subject: str
     body: str
     has_letter: bool
+    status: str = models.ContactStatus.SENT
+    provider_status: str = ""
+    purpose: str = models.ContactPurpose.COLLECTION
+    origin: str = models.ContactOrigin.STRATEGY
+    decision: MessageDecision | None = None
+    policy_codes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MessagePage:
+    """One page of the customer's messages, newest first, and how many there are in all."""
+
+    messages: tuple[Message, ...]
+    total: int
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -163,25 +191,63 @@ def payments(*, customer_id: int) -> list[Payment]:
     ]
 
 
+def _message_rows(customer_id: int) -> QuerySet[models.ContactAttempt]:
+    # What the customer received: sent messages, calls placed, and sends that failed
+    # after the message was written (a row that never got that far is not theirs to see).
+    return models.ContactAttempt.objects.filter(
+        customer_id=customer_id,
+        direction=models.ContactDirection.OUTBOUND,
+        channel__in=OPT_OUT_CHANNELS,
+    ).filter(
+        Q(status=models.ContactStatus.SENT)
+        | Q(status=models.ContactStatus.COMPLETED, channel=models.Channel.CALL)
+        | (Q(status=models.ContactStatus.FAILED) & ~Q(body=""))
+    )
+
+
+def _newest_first(rows: QuerySet[models.ContactAttempt]) -> QuerySet[models.ContactAttempt]:
+    return rows.select_related("decision").order_by(Coalesce("sent_at", "planned_at").desc(), "-pk")
+
+
+def _message(row: models.ContactAttempt) -> Message:
+    decision = row.decision
+    return Message(
+        id=row.pk,
+        sent_at=row.sent_at or row.planned_at,
+        channel=row.channel,
+        subject=row.subject,
+        body=row.body,
+        has_letter=bool(row.document) and row.status == models.ContactStatus.SENT,
+        status=row.status,
+        provider_status=row.provider_status,
+        purpose=row.purpose,
+        origin=row.origin,
+        decision=None
+        if decision is None
+        else MessageDecision(
+            days_past_due=decision.days_past_due,
+            arrears=money.Money.from_minor_units(decision.arrears_minor, decision.currency),
+            reason_codes=tuple(str(code) for code in decision.reason_codes or ()),
+        ),
+        policy_codes=tuple(
+            str(item.get("code", "")) if isinstance(item, dict) else str(item)
+            for item in row.policy_reasons or ()
+        ),
+    )
+
+
 def messages(*, customer_id: int) -> list[Message]:
     """Return every message Accord sent the customer, newest first."""
-    rows = models.ContactAttempt.objects.filter(
-        customer_id=customer_id,
-        status=models.ContactStatus.SENT,
-        direction=models.ContactDirection.OUTBOUND,
-        channel__in=_MESSAGE_CHANNELS,
-    ).order_by("-sent_at", "-pk")
-    return [
-        Message(
-            id=row.pk,
-            sent_at=row.sent_at or row.planned_at,
-            channel=row.channel,
-            subject=row.subject,
-            body=row.body,
-            has_letter=bool(row.document),
-        )
-        for row in rows
-    ]
+    rows = _newest_first(_message_rows(customer_id))
+    return [_message(row) for row in rows]
+
+
+def message_page(*, customer_id: int, page: int, per_page: int) -> MessagePage:
+    """Return page ``page`` (from 1) of the customer's messages, newest first."""
+    rows = _message_rows(customer_id)
+    start = (max(page, 1) - 1) * per_page
+    chosen = _newest_first(rows)[start : start + per_page]
+    return MessagePage(messages=tuple(_message(row) for row in chosen), total=rows.count())
 
 
 def letter_document(*, customer_id: int, contact_id: int, media_root: Path) -> Path | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 
 from accord.audit import events, log
+from accord.audit import models as audit_models
+from accord.domain import compliance
 from accord.storage import models
 
 # The languages Accord's portal and message templates speak.
@@ -18,6 +20,13 @@ PREFERABLE_CHANNELS = (
     models.Channel.LETTER,
     models.Channel.CALL,
 )
+
+
+# How long a customer may pause collection contact from the portal, in days (capped).
+PAUSE_DAYS = (7, 14, 30)
+MAX_PAUSE_DAYS = max(PAUSE_DAYS)
+MAX_PAUSE_REASON_LENGTH = 500
+_PAUSE_EVENTS = (events.EventType.CONTACT_PAUSED, events.EventType.CONTACT_RESUMED)
 
 
 class UnknownCustomer(Exception):
@@ -89,6 +98,107 @@ def set_contact_preferences(
             now=now,
         )
     return customer
+
+
+class InvalidPause(ValueError):
+    """A pause lasts one of :data:`PAUSE_DAYS` days and its reason is short."""
+
+
+class NotPaused(Exception):
+    """The customer has no pause in force to end."""
+
+
+def pause_contact(
+    *,
+    customer_id: int,
+    days: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> compliance.Pause:
+    """Pause collection contact with the customer for ``days`` days from ``now``.
+
+    The pause is the customer's own preference (``CUSTOMER_PREFERENCE`` in
+    docs/contact-policy.md): it is stored as the audit event ``CONTACT_PAUSED``, which
+    :func:`contact_pause` reads back (ADR 0024). A new pause replaces one in force.
+    Raises ``UnknownCustomer`` and ``InvalidPause``.
+    """
+    if days not in PAUSE_DAYS:
+        raise InvalidPause(f"a pause lasts one of {PAUSE_DAYS} days, not {days}")
+    reason = reason.strip()
+    if len(reason) > MAX_PAUSE_REASON_LENGTH:
+        raise InvalidPause(f"the reason is longer than {MAX_PAUSE_REASON_LENGTH} characters")
+    pause = compliance.Pause(start=now, end=now + timedelta(days=days))
+    with transaction.atomic():
+        _locked_customer(customer_id)
+        log.record(
+            actor=actor,
+            event_type=events.EventType.CONTACT_PAUSED,
+            subject_type="customer",
+            subject_id=customer_id,
+            parameters={
+                "start": pause.start.isoformat(),
+                "end": pause.end.isoformat() if pause.end else None,
+                "days": days,
+                "reason": reason,
+            },
+            now=now,
+        )
+    return pause
+
+
+def resume_contact(*, customer_id: int, actor: str, now: datetime) -> None:
+    """End the customer's pause now (audited ``CONTACT_RESUMED``).
+
+    Raises ``UnknownCustomer`` and ``NotPaused``.
+    """
+    with transaction.atomic():
+        _locked_customer(customer_id)
+        pause = contact_pause(customer_id=customer_id, now=now)
+        if pause is None:
+            raise NotPaused(f"customer {customer_id} has no pause in force")
+        log.record(
+            actor=actor,
+            event_type=events.EventType.CONTACT_RESUMED,
+            subject_type="customer",
+            subject_id=customer_id,
+            parameters={"end": pause.end.isoformat() if pause.end else None},
+            now=now,
+        )
+
+
+def contact_pause(*, customer_id: int, now: datetime) -> compliance.Pause | None:
+    """Return the pause the customer asked for that is in force at ``now``, or ``None``.
+
+    This is what the contact policy's ``Preferences.pause`` is built from: the latest
+    ``CONTACT_PAUSED`` or ``CONTACT_RESUMED`` event of the customer at or before ``now``.
+    """
+    latest = (
+        audit_models.AuditEvent.objects.filter(
+            subject_type="customer",
+            subject_id=str(customer_id),
+            event_type__in=_PAUSE_EVENTS,
+            occurred_at__lte=now,
+        )
+        .order_by("-occurred_at", "-pk")
+        .values_list("event_type", "parameters")
+        .first()
+    )
+    if latest is None or latest[0] != events.EventType.CONTACT_PAUSED:
+        return None
+    parameters = latest[1]
+    start = datetime.fromisoformat(parameters["start"])
+    end = datetime.fromisoformat(parameters["end"]) if parameters.get("end") else None
+    if end is not None and end <= now:
+        return None
+    return compliance.Pause(start=start, end=end)
+
+
+def _locked_customer(customer_id: int) -> models.Customer:
+    try:
+        return models.Customer.objects.select_for_update().get(pk=customer_id)
+    except models.Customer.DoesNotExist:
+        raise UnknownCustomer(f"no customer with id {customer_id}") from None
 
 
 def _text(value: object) -> str | None:

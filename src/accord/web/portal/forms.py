@@ -197,3 +197,19 @@ class OptOutForm(forms.Form):
     channel = forms.ChoiceField(
         choices=[(channel, channel) for channel in preferences.PREFERABLE_CHANNELS]
     )
+
+
+class PauseForm(AccessibleForm):
+    """Ask how long to pause contact for (one of ``preferences.PAUSE_DAYS``) and why."""
+
+    days = forms.TypedChoiceField(
+        label=_("For how long?"),
+        choices=[(7, _("7 days")), (14, _("14 days")), (30, _("30 days"))],
+        coerce=int,
+    )
+    reason = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=preferences.MAX_PAUSE_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -18,4 +18,6 @@ urlpatterns: list[URLPattern] = [
     path("messages/<int:contact_id>/letter.pdf", views.letter, name="letter"),
     path("preferences/", views.contact_preferences, name="preferences"),
     path("preferences/opt-out/", views.opt_out, name="opt_out"),
+    path("preferences/pause/", views.pause, name="pause"),
+    path("preferences/resume/", views.resume, name="resume"),
 ]

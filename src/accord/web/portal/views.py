@@ -35,6 +35,7 @@ from accord.storage import models
 from accord.usecases import circumstances, portal_access, preferences, promises
 from accord.usecases import plans as plan_usecases
 from accord.web.portal import forms, throttle
+from accord.web.portal import why as portal_why
 
 CUSTOMER_KEY = "accord_portal_customer_id"
 SEEN_KEY = "accord_portal_seen_at"
@@ -301,24 +302,68 @@ def payments(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _page(request, "web/portal/payments.html", {"payments": rows}, customer_id=customer_id)
 
 
+MESSAGES_PER_PAGE = 20
+
+
+def _status_label(message: customer_portal.Message) -> tuple[str, str]:
+    # The status in the customer's words, and a tag modifier for its colour.
+    failed = message.status == models.ContactStatus.FAILED or message.provider_status in (
+        models.ProviderStatus.FAILED,
+        models.ProviderStatus.BOUNCED,
+    )
+    if failed:
+        return _("Not delivered"), "off"
+    if message.channel == models.Channel.CALL:
+        return _("Call made"), ""
+    if message.provider_status == models.ProviderStatus.DELIVERED:
+        return _("Delivered"), "ok"
+    return _("Sent"), ""
+
+
 @require_safe
 @customer_required
 def messages(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """Show every message Accord sent the customer."""
-    rows = [
-        {
-            "id": row.id,
-            "sent_at": row.sent_at,
-            "subject": row.subject,
-            "body": row.body,
-            "has_letter": row.has_letter,
-            "channel_label": _CHANNEL_LABELS.get(models.Channel(row.channel), row.channel),
-        }
-        for row in customer_portal.messages(customer_id=customer_id)
-    ]
+    """Show every message Accord sent the customer, newest first, and why each one went."""
+    try:
+        number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        number = 1
+    page = customer_portal.message_page(
+        customer_id=customer_id, page=number, per_page=MESSAGES_PER_PAGE
+    )
+    pages = max((page.total + MESSAGES_PER_PAGE - 1) // MESSAGES_PER_PAGE, 1)
+    if number > pages:
+        raise Http404("no such page")
+    language = translation.get_language() or "en"
+    rows = []
+    for row in page.messages:
+        status, tone = _status_label(row)
+        rows.append(
+            {
+                "id": row.id,
+                "sent_at": row.sent_at,
+                "subject": row.subject,
+                "body": row.body,
+                "has_letter": row.has_letter,
+                "channel_label": _CHANNEL_LABELS.get(models.Channel(row.channel), row.channel),
+                "status": status,
+                "status_tone": tone,
+                "reasons": portal_why.reasons(row, language=language),
+                "delays": portal_why.delays(row),
+            }
+        )
     # Not "messages": that name belongs to the flash messages on every page.
     return _page(
-        request, "web/portal/messages.html", {"messages_sent": rows}, customer_id=customer_id
+        request,
+        "web/portal/messages.html",
+        {
+            "messages_sent": rows,
+            "page_number": number,
+            "page_count": pages,
+            "previous_page": number - 1 if number > 1 else None,
+            "next_page": number + 1 if number < pages else None,
+        },
+        customer_id=customer_id,
     )
 
 
@@ -558,17 +603,47 @@ def contact_preferences(request: HttpRequest, customer_id: int) -> HttpResponse:
             flash.success(request, _("Your preferences are saved."))
             return redirect("portal:preferences")
     else:
-        form = forms.PreferencesForm(
-            initial={
-                "preferred_channel": current.preferred_channel,
-                "hours_from": _hhmm(current.contact_hours_start),
-                "hours_to": _hhmm(current.contact_hours_end),
-                "language": current.language
-                if current.language in preferences.SUPPORTED_LANGUAGES
-                else "en",
-            }
-        )
-    channels = [
+        form = _preferences_form(current)
+    channels = _channels(current)
+    return _preferences_page(
+        request,
+        customer_id,
+        current,
+        form=form,
+        pause_form=forms.PauseForm(),
+        channels=channels,
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _preferences_page(
+    request: HttpRequest,
+    customer_id: int,
+    current: customer_portal.Preferences,
+    *,
+    form: forms.PreferencesForm,
+    pause_form: forms.PauseForm,
+    channels: list[dict[str, Any]],
+    status: int,
+) -> HttpResponse:
+    paused = preferences.contact_pause(customer_id=customer_id, now=timezone.now())
+    return _page(
+        request,
+        "web/portal/preferences.html",
+        {
+            "form": form,
+            "pause_form": pause_form,
+            "current": current,
+            "channels": channels,
+            "paused_until": _day(timezone.localdate(paused.end)) if paused and paused.end else "",
+        },
+        customer_id=customer_id,
+        status=status,
+    )
+
+
+def _channels(current: customer_portal.Preferences) -> list[dict[str, Any]]:
+    return [
         {
             "value": str(channel),
             "label": _CHANNEL_LABELS[channel],
@@ -576,13 +651,52 @@ def contact_preferences(request: HttpRequest, customer_id: int) -> HttpResponse:
         }
         for channel in customer_portal.OPT_OUT_CHANNELS
     ]
-    return _page(
-        request,
-        "web/portal/preferences.html",
-        {"form": form, "current": current, "channels": channels},
+
+
+@require_POST
+@customer_required
+def pause(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Pause collection contact for the number of days the customer chose."""
+    current = customer_portal.preferences(customer_id=customer_id)
+    if current is None:
+        raise Http404("no such customer")
+    pause_form = forms.PauseForm(request.POST)
+    if not pause_form.is_valid():
+        pause_form._describe()
+        return _preferences_page(
+            request,
+            customer_id,
+            current,
+            form=_preferences_form(current),
+            pause_form=pause_form,
+            channels=_channels(current),
+            status=400,
+        )
+    paused = preferences.pause_contact(
         customer_id=customer_id,
-        status=400 if form.is_bound else 200,
+        days=pause_form.cleaned_data["days"],
+        reason=pause_form.cleaned_data["reason"],
+        actor=f"customer:{customer_id}",
+        now=timezone.now(),
     )
+    end = timezone.localdate(paused.end) if paused.end else timezone.localdate()
+    flash.success(
+        request,
+        _("Done. We will not contact you about your debts until %(date)s.") % {"date": _day(end)},
+    )
+    return redirect(reverse("portal:preferences") + "#pause")
+
+
+@require_POST
+@customer_required
+def resume(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """End the customer's pause now, as they asked."""
+    with contextlib.suppress(preferences.NotPaused):
+        preferences.resume_contact(
+            customer_id=customer_id, actor=f"customer:{customer_id}", now=timezone.now()
+        )
+    flash.success(request, _("Your pause has ended."))
+    return redirect(reverse("portal:preferences") + "#pause")
 
 
 @require_POST
@@ -607,6 +721,19 @@ def opt_out(request: HttpRequest, customer_id: int) -> HttpResponse:
         % {"channel": str(_CHANNEL_LABELS[channel]).lower()},
     )
     return redirect(reverse("portal:preferences") + "#opt-out")
+
+
+def _preferences_form(current: customer_portal.Preferences) -> forms.PreferencesForm:
+    return forms.PreferencesForm(
+        initial={
+            "preferred_channel": current.preferred_channel,
+            "hours_from": _hhmm(current.contact_hours_start),
+            "hours_to": _hhmm(current.contact_hours_end),
+            "language": current.language
+            if current.language in preferences.SUPPORTED_LANGUAGES
+            else "en",
+        }
+    )
 
 
 def _hhmm(value: datetime.time | None) -> str:
