@@ -203,6 +203,8 @@ class TestPause:
         assert pause is not None
         assert pause.end is not None
         assert pause.end - pause.start == datetime.timedelta(days=14)
+        ana.refresh_from_db()
+        assert (ana.contact_paused_until, ana.contact_pause_reason) == (pause.end, "Hospital")
         event = audit_models.AuditEvent.objects.get(
             event_type=events.EventType.CONTACT_PAUSED, subject_id=str(ana.pk)
         )

@@ -123,6 +123,10 @@ class Customer(models.Model):
     preferred_channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
     contact_hours_start = models.TimeField(null=True, blank=True)
     contact_hours_end = models.TimeField(null=True, blank=True)
+    # A pause of collection contact the customer asked for (portal; ADR 0024): from, until.
+    contact_paused_from = models.DateTimeField(null=True, blank=True)
+    contact_paused_until = models.DateTimeField(null=True, blank=True)
+    contact_pause_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     time_zone = models.CharField(max_length=64, blank=True, help_text="Given by the source")
     time_zones = models.JSONField(default=list, help_text="Candidate IANA zones")
     time_zone_source = models.CharField(max_length=20, choices=TimeZoneSource.choices)

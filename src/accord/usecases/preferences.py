@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 
 from accord.audit import events, log
-from accord.audit import models as audit_models
 from accord.domain import compliance
 from accord.storage import models
 
@@ -26,7 +25,6 @@ PREFERABLE_CHANNELS = (
 PAUSE_DAYS = (7, 14, 30)
 MAX_PAUSE_DAYS = max(PAUSE_DAYS)
 MAX_PAUSE_REASON_LENGTH = 500
-_PAUSE_EVENTS = (events.EventType.CONTACT_PAUSED, events.EventType.CONTACT_RESUMED)
 
 
 class UnknownCustomer(Exception):
@@ -119,8 +117,9 @@ def pause_contact(
     """Pause collection contact with the customer for ``days`` days from ``now``.
 
     The pause is the customer's own preference (``CUSTOMER_PREFERENCE`` in
-    docs/contact-policy.md): it is stored as the audit event ``CONTACT_PAUSED``, which
-    :func:`contact_pause` reads back (ADR 0024). A new pause replaces one in force.
+    docs/contact-policy.md): stored on the customer (``contact_paused_from`` and
+    ``contact_paused_until``, read back by :func:`contact_pause`) and audited
+    ``CONTACT_PAUSED``. A new pause replaces one in force.
     Raises ``UnknownCustomer`` and ``InvalidPause``.
     """
     if days not in PAUSE_DAYS:
@@ -130,7 +129,19 @@ def pause_contact(
         raise InvalidPause(f"the reason is longer than {MAX_PAUSE_REASON_LENGTH} characters")
     pause = compliance.Pause(start=now, end=now + timedelta(days=days))
     with transaction.atomic():
-        _locked_customer(customer_id)
+        customer = _locked_customer(customer_id)
+        customer.contact_paused_from = pause.start
+        customer.contact_paused_until = pause.end
+        customer.contact_pause_reason = reason
+        customer.updated_at = now
+        customer.save(
+            update_fields=[
+                "contact_paused_from",
+                "contact_paused_until",
+                "contact_pause_reason",
+                "updated_at",
+            ]
+        )
         log.record(
             actor=actor,
             event_type=events.EventType.CONTACT_PAUSED,
@@ -153,10 +164,13 @@ def resume_contact(*, customer_id: int, actor: str, now: datetime) -> None:
     Raises ``UnknownCustomer`` and ``NotPaused``.
     """
     with transaction.atomic():
-        _locked_customer(customer_id)
-        pause = contact_pause(customer_id=customer_id, now=now)
+        customer = _locked_customer(customer_id)
+        pause = _pause_of(customer, now=now)
         if pause is None:
             raise NotPaused(f"customer {customer_id} has no pause in force")
+        customer.contact_paused_until = now
+        customer.updated_at = now
+        customer.save(update_fields=["contact_paused_until", "updated_at"])
         log.record(
             actor=actor,
             event_type=events.EventType.CONTACT_RESUMED,
@@ -170,26 +184,15 @@ def resume_contact(*, customer_id: int, actor: str, now: datetime) -> None:
 def contact_pause(*, customer_id: int, now: datetime) -> compliance.Pause | None:
     """Return the pause the customer asked for that is in force at ``now``, or ``None``.
 
-    This is what the contact policy's ``Preferences.pause`` is built from: the latest
-    ``CONTACT_PAUSED`` or ``CONTACT_RESUMED`` event of the customer at or before ``now``.
+    This is what the contact policy's ``Preferences.pause`` is built from.
     """
-    latest = (
-        audit_models.AuditEvent.objects.filter(
-            subject_type="customer",
-            subject_id=str(customer_id),
-            event_type__in=_PAUSE_EVENTS,
-            occurred_at__lte=now,
-        )
-        .order_by("-occurred_at", "-pk")
-        .values_list("event_type", "parameters")
-        .first()
-    )
-    if latest is None or latest[0] != events.EventType.CONTACT_PAUSED:
-        return None
-    parameters = latest[1]
-    start = datetime.fromisoformat(parameters["start"])
-    end = datetime.fromisoformat(parameters["end"]) if parameters.get("end") else None
-    if end is not None and end <= now:
+    customer = models.Customer.objects.filter(pk=customer_id).first()
+    return _pause_of(customer, now=now) if customer is not None else None
+
+
+def _pause_of(customer: models.Customer, *, now: datetime) -> compliance.Pause | None:
+    start, end = customer.contact_paused_from, customer.contact_paused_until
+    if start is None or start > now or (end is not None and end <= now):
         return None
     return compliance.Pause(start=start, end=end)
 
