@@ -81,7 +81,10 @@ def _history(seed: int) -> dict[str, int]:
                     )
                 )
         draw = rng.random()
-        if draw < 0.02:
+        opted_out = models.ChannelOptOut.objects.filter(
+            customer_id=customer_id, channel=models.Channel.SMS, withdrawn_at__isnull=True
+        ).exists()
+        if draw < 0.02 and not opted_out:
             models.ChannelOptOut.objects.create(
                 customer_id=customer_id,
                 channel=models.Channel.SMS,
