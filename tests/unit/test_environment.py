@@ -50,3 +50,20 @@ class TestLoad:
     def test_refuses_a_port_that_is_not_a_number(self) -> None:
         with pytest.raises(environment.ConfigurationError, match="ACCORD_PORT"):
             environment.load({"ACCORD_SECRET_KEY": "k", "ACCORD_PORT": "eighty"})
+
+
+class TestContactPolicies:
+    def test_the_live_checks_apply_regulation_f_by_default(self) -> None:
+        env = environment.load({"ACCORD_DEBUG": "1"})
+        assert env.contact_policies == ("us-reg-f",)
+        assert env.operator_policy_file == ""
+
+    def test_packs_are_read_from_a_comma_list_without_repeats(self) -> None:
+        env = environment.load(
+            {"ACCORD_DEBUG": "1", "ACCORD_CONTACT_POLICIES": "us-reg-f, US-MA,us-ma"}
+        )
+        assert env.contact_policies == ("us-reg-f", "us-ma")
+
+    def test_an_unknown_pack_stops_startup_naming_the_setting(self) -> None:
+        with pytest.raises(environment.ConfigurationError, match="ACCORD_CONTACT_POLICIES"):
+            environment.load({"ACCORD_DEBUG": "1", "ACCORD_CONTACT_POLICIES": "us-reg-f,us-tx"})

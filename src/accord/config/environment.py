@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from accord.domain import compliance
+
 
 class ConfigurationError(Exception):
     """The environment holds a value Accord cannot start with."""
@@ -50,6 +52,8 @@ SETTINGS: dict[str, str] = {
     "ACCORD_COLLECTOR_HOURS": "When the collector answers the phone, as printed on notices.",
     "ACCORD_COLLECTOR_EMAIL": "Address where the collector accepts disputes electronically.",
     "ACCORD_CREDITOR_NAME": "The creditor of the accounts in collection, named on notices.",
+    "ACCORD_CONTACT_POLICIES": "Policy packs the live contact checks apply, comma-separated.",
+    "ACCORD_OPERATOR_POLICY_FILE": "JSON file of the operator's contact settings (optional).",
 }
 
 DEMO_SECRET_KEY = "accord-demo-only-not-secret"  # noqa: S105 - refused outside demo/debug
@@ -102,6 +106,8 @@ class Environment:
     collector_hours: str = "08:00-20:00"
     collector_email: str = ""
     creditor_name: str = ""
+    contact_policies: tuple[str, ...] = ("us-reg-f",)
+    operator_policy_file: str = ""
 
 
 def _flag(value: str | None) -> bool:
@@ -133,6 +139,24 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 < value <= 300:
         raise ConfigurationError(f"{name} must be between 0 and 300 seconds, got {raw!r}")
     return value
+
+
+def parse_contact_policies(value: str | None) -> tuple[str, ...]:
+    """Return the policy packs named in ``ACCORD_CONTACT_POLICIES`` (default ``us-reg-f``).
+
+    Raises ``ConfigurationError`` for an unknown pack or an empty list.
+    """
+    if value is None or not value.strip():
+        return ("us-reg-f",)
+    names = tuple(dict.fromkeys(name.strip().lower() for name in value.split(",") if name.strip()))
+    known = [pack.value for pack in compliance.PolicyPack]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise ConfigurationError(
+            f"ACCORD_CONTACT_POLICIES names unknown policy packs {unknown}; "
+            f"choose from {', '.join(known)}"
+        )
+    return names
 
 
 def parse_database_url(url: str) -> Database:
@@ -216,4 +240,6 @@ def load(env: Mapping[str, str] | None = None) -> Environment:
         # No creditor is guessed outside the demo: a notice naming the wrong one misleads.
         creditor_name=(env.get("ACCORD_CREDITOR_NAME") or "").strip()
         or ("Example Bank" if demo or debug else ""),
+        contact_policies=parse_contact_policies(env.get("ACCORD_CONTACT_POLICIES")),
+        operator_policy_file=(env.get("ACCORD_OPERATOR_POLICY_FILE") or "").strip(),
     )

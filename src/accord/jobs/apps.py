@@ -28,6 +28,7 @@ class JobsConfig(AppConfig):
 
         dry_runs.connect()  # work requested dry runs in the background
         checks.register(_sms_provider_check, checks.Tags.compatibility)
+        checks.register(_contact_policy_check)
 
 
 def _sms_provider_check(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -48,6 +49,17 @@ def _sms_provider_check(app_configs: Any, **kwargs: Any) -> list[checks.CheckMes
     if warning is None:
         return []
     return [checks.Warning(f"SMS is not configured for production: {warning}", id="accord.W001")]
+
+
+def _contact_policy_check(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Refuse to start with policy packs or an operator settings file that cannot be used."""
+    from accord.usecases import contact_policy
+
+    try:
+        contact_policy.configured_policy()
+    except contact_policy.PolicyConfigurationError as error:
+        return [checks.Error(f"The contact policy is misconfigured: {error}", id="accord.E001")]
+    return []
 
 
 def _dispatch_queued_contacts(sender: Any, **kwargs: Any) -> None:
