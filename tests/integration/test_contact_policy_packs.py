@@ -17,7 +17,7 @@ from django.db import connection
 from accord.domain import compliance
 from accord.jobs import apps as job_apps
 from accord.storage import models
-from accord.usecases import call_outcomes, contact_policy
+from accord.usecases import call_outcomes, contact_policy, preferences
 from tests.integration.test_contact_policy import NOW, log_call, make_account
 
 # Friday 6 Feb 2026, 13:00 in London.
@@ -206,6 +206,30 @@ class TestConversations:
         assert decision.codes == ("REG_F_CALL_AFTER_CONVERSATION",)
         # Day 1 is Thu 5 Feb in Chicago; day 8 (Thu 12 Feb) starts at local midnight.
         assert decision.next_allowed_at == dt.datetime(2026, 2, 12, 14, 0, tzinfo=dt.UTC)
+        assert check(customer, card, channel="SMS").allowed
+
+
+class TestCustomerPause:
+    def test_a_pause_the_customer_asked_for_blocks_collection_until_it_ends(self) -> None:
+        """CUSTOMER_PREFERENCE (COMPLIANCE.md section 4): a self-requested pause."""
+        customer = make_customer()
+        card = make_account(customer)
+        preferences.pause_contact(
+            customer_id=customer.pk, days=7, reason="", actor="customer", now=NOW
+        )
+        decision = check(customer, card, channel="SMS")
+        assert decision.codes == ("CUSTOMER_PREFERENCE",)
+        assert decision.next_allowed_at is not None
+        assert decision.next_allowed_at >= NOW + dt.timedelta(days=7)
+        assert check(customer, card, channel="SMS", purpose="RESPONSE_TO_REQUEST").allowed
+
+    def test_a_resumed_pause_no_longer_blocks(self) -> None:
+        customer = make_customer()
+        card = make_account(customer)
+        preferences.pause_contact(
+            customer_id=customer.pk, days=7, reason="", actor="customer", now=NOW
+        )
+        preferences.resume_contact(customer_id=customer.pk, actor="customer", now=NOW)
         assert check(customer, card, channel="SMS").allowed
 
 

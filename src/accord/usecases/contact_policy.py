@@ -29,6 +29,7 @@ from accord.domain import compliance
 from accord.domain.compliance import checkfile
 from accord.storage import models
 from accord.strategy import definition
+from accord.usecases import preferences
 
 # Calls older than this cannot be in any seven-local-date window, whatever the zones.
 HISTORY_DAYS = 9
@@ -211,7 +212,18 @@ def _consumer(customer: models.Customer, now: dt.datetime) -> compliance.Consume
         cease_requested_at=cease,
         breathing_space=_breathing_space(customer, now),
         vulnerabilities=_vulnerabilities(customer, now),
+        preferences=_preferences(customer, now),
     )
+
+
+def _preferences(customer: models.Customer, now: dt.datetime) -> compliance.Preferences | None:
+    """Return the customer's own pause as the policy's preferences (None when not paused).
+
+    The contact hours are already the consumer's designated times; the preferred channel
+    is a preference, not "only this channel" (ADR 0023).
+    """
+    pause = preferences.pause_in_force(customer, now=now)
+    return compliance.Preferences(pause=pause) if pause is not None else None
 
 
 def _london_midnight(day: dt.date) -> dt.datetime:

@@ -165,7 +165,7 @@ def resume_contact(*, customer_id: int, actor: str, now: datetime) -> None:
     """
     with transaction.atomic():
         customer = _locked_customer(customer_id)
-        pause = _pause_of(customer, now=now)
+        pause = pause_in_force(customer, now=now)
         if pause is None:
             raise NotPaused(f"customer {customer_id} has no pause in force")
         customer.contact_paused_until = now
@@ -187,10 +187,11 @@ def contact_pause(*, customer_id: int, now: datetime) -> compliance.Pause | None
     This is what the contact policy's ``Preferences.pause`` is built from.
     """
     customer = models.Customer.objects.filter(pk=customer_id).first()
-    return _pause_of(customer, now=now) if customer is not None else None
+    return pause_in_force(customer, now=now) if customer is not None else None
 
 
-def _pause_of(customer: models.Customer, *, now: datetime) -> compliance.Pause | None:
+def pause_in_force(customer: models.Customer, *, now: datetime) -> compliance.Pause | None:
+    """Return the customer's self-requested pause in force at ``now`` (from the row), or None."""
     start, end = customer.contact_paused_from, customer.contact_paused_until
     if start is None or start > now or (end is not None and end <= now):
         return None
