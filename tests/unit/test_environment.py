@@ -50,3 +50,17 @@ class TestLoad:
     def test_refuses_a_port_that_is_not_a_number(self) -> None:
         with pytest.raises(environment.ConfigurationError, match="ACCORD_PORT"):
             environment.load({"ACCORD_SECRET_KEY": "k", "ACCORD_PORT": "eighty"})
+
+
+class TestDispatchMaxAttempts:
+    def test_five_attempts_unless_told(self) -> None:
+        assert environment.load({"ACCORD_SECRET_KEY": "k"}).dispatch_max_attempts == 5
+
+    def test_the_setting_is_read(self) -> None:
+        env = environment.load({"ACCORD_SECRET_KEY": "k", "ACCORD_DISPATCH_MAX_ATTEMPTS": "2"})
+        assert env.dispatch_max_attempts == 2
+
+    @pytest.mark.parametrize("raw", ["0", "51", "many"])
+    def test_a_value_outside_1_to_50_is_refused(self, raw: str) -> None:
+        with pytest.raises(environment.ConfigurationError, match="ACCORD_DISPATCH_MAX_ATTEMPTS"):
+            environment.load({"ACCORD_SECRET_KEY": "k", "ACCORD_DISPATCH_MAX_ATTEMPTS": raw})

@@ -119,8 +119,9 @@ def dispatch_due(
     at that instant, for tests and callers that decide one moment.
 
     Safe to run twice or concurrently: each row is sent once. Writes ``CONTACT_SENT``,
-    ``CONTACT_FAILED``, ``CONTACT_BLOCKED`` (also when deferred) or ``CONTACT_CANCELLED``
-    per row, each in the row's own transaction.
+    ``CONTACT_FAILED``, ``CONTACT_BLOCKED`` (also when deferred), ``CONTACT_CANCELLED``,
+    ``CONTACT_RETRY_SCHEDULED`` or ``CONTACT_PARKED`` per row, each in the row's own
+    transaction.
     """
     if clock is None:
         if now is None:
