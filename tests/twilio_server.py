@@ -3,7 +3,9 @@
 It answers ``POST /2010-04-01/Accounts/<sid>/Messages.json`` like Twilio: 201 with the new
 message's JSON, 401 for wrong credentials, and, like a provider that honours the
 ``I-Twilio-Idempotency-Token`` header, the first message again for a repeated token.
-``behaviour`` makes it answer a Twilio error, a server error, or nothing in time.
+``behaviour`` makes it answer a Twilio error, a server error, or nothing in time;
+``hang_on`` makes the n-th request (1-based) wait, unanswered, until ``release()`` (the
+kill test stops a worker while it waits there).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class FakeTwilio:
     behaviour: str = "ok"  # ok | bad_number | server_error | slow | no_sid
     delay: float = 0.0
     received: list[Received] = dataclasses.field(default_factory=list)
+    hang_on: int | None = None
+    hanging: threading.Event = dataclasses.field(default_factory=threading.Event)
+    _released: threading.Event = dataclasses.field(default_factory=threading.Event)
     created: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
     _counter: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -52,6 +57,17 @@ class FakeTwilio:
     @property
     def messages_sent(self) -> int:
         return len(self.created)
+
+    def release(self) -> None:
+        """Let a hanging request go on (it answers, if its client still listens)."""
+        self.hang_on = None
+        self._released.set()
+
+    def hang_if_told(self, number: int) -> None:
+        """Block the ``number``-th request until ``release()``, when ``hang_on`` names it."""
+        if self.hang_on == number:
+            self.hanging.set()
+            self._released.wait(timeout=120)
 
     def answer(self, request: Received) -> tuple[int, dict[str, object]]:
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -101,7 +117,10 @@ def running_twilio() -> Iterator[FakeTwilio]:
                 form=parse_qs(raw.decode("ascii"), keep_blank_values=True),
                 raw=raw,
             )
-            state.received.append(request)
+            with state._lock:
+                state.received.append(request)
+                number = len(state.received)
+            state.hang_if_told(number)
             status, body = state.answer(request)
             payload = json.dumps(body).encode()
             try:

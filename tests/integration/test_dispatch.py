@@ -24,6 +24,7 @@ from accord.audit import events
 from accord.audit.models import AuditEvent
 from accord.channels import letter
 from accord.channels.sms import fake
+from accord.domain import backoff
 from accord.domain.money import Money
 from accord.jobs import tasks
 from accord.storage import models
@@ -254,15 +255,18 @@ class TestFailures:
         assert stored is not None
         assert stored.to == "+34600000002"
 
-    def test_an_smtp_server_that_is_away_fails_the_row_with_the_smtp_error(
+    def test_an_smtp_server_that_is_away_plans_the_email_again_after_a_back_off(
         self, settings: Any
     ) -> None:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", data.free_port()
         contact = data.planned(data.account_owing(data.customer()))
-        dispatch.dispatch_due(now=NOW, actor=ACTOR)
+        report = dispatch.dispatch_due(now=NOW, actor=ACTOR)
+        assert report.retrying == 1
         row = _row(contact)
-        assert row.status == models.ContactStatus.FAILED
+        assert row.status == models.ContactStatus.PLANNED
+        assert row.planned_at == NOW + backoff.delay(attempts=1, key=row.idempotency_key)
+        assert row.attempts == 1
         assert row.failure_reason.startswith("SMTP:")
         assert row.sent_at is None
 

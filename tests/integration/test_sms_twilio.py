@@ -134,15 +134,29 @@ class TestTheDispatcherSendsThroughTwilio:
         assert twilio_env.messages_sent == 1
         assert models.ContactAttempt.objects.get(pk=row.pk).provider_ref == row.provider_ref
 
-    def test_a_twilio_refusal_fails_the_row_with_the_providers_code(
+    def test_a_twilio_refusal_parks_the_row_with_the_providers_code(
         self, twilio_env: FakeTwilio
     ) -> None:
         twilio_env.behaviour = "bad_number"
         contact = data.planned(data.account_owing(data.customer()), channel=models.Channel.SMS)
-        assert dispatch.dispatch_due(now=NOW, actor=ACTOR).failed == 1
+        assert dispatch.dispatch_due(now=NOW, actor=ACTOR).parked == 1
         row = models.ContactAttempt.objects.get(pk=contact.pk)
-        assert row.status == models.ContactStatus.FAILED
+        assert row.status == models.ContactStatus.PARKED
         assert "21211" in row.failure_reason
+
+    def test_twilio_down_plans_the_sms_again_and_the_retry_is_one_message(
+        self, twilio_env: FakeTwilio
+    ) -> None:
+        twilio_env.behaviour = "server_error"
+        contact = data.planned(data.account_owing(data.customer()), channel=models.Channel.SMS)
+        assert dispatch.dispatch_due(now=NOW, actor=ACTOR).retrying == 1
+        row = models.ContactAttempt.objects.get(pk=contact.pk)
+        assert row.status == models.ContactStatus.PLANNED
+        assert row.planned_at > NOW
+        twilio_env.behaviour = "ok"
+        assert dispatch.dispatch_due(now=row.planned_at, actor=ACTOR).sent == 1
+        assert twilio_env.messages_sent == 1
+        assert models.ContactAttempt.objects.get(pk=contact.pk).attempts == 2
 
     def test_the_sender_raises_a_retryable_failure_when_twilio_is_down(
         self, twilio_env: FakeTwilio

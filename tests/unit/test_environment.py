@@ -67,3 +67,17 @@ class TestContactPolicies:
     def test_an_unknown_pack_stops_startup_naming_the_setting(self) -> None:
         with pytest.raises(environment.ConfigurationError, match="ACCORD_CONTACT_POLICIES"):
             environment.load({"ACCORD_DEBUG": "1", "ACCORD_CONTACT_POLICIES": "us-reg-f,us-tx"})
+
+
+class TestDispatchMaxAttempts:
+    def test_five_attempts_unless_told(self) -> None:
+        assert environment.load({"ACCORD_SECRET_KEY": "k"}).dispatch_max_attempts == 5
+
+    def test_the_setting_is_read(self) -> None:
+        env = environment.load({"ACCORD_SECRET_KEY": "k", "ACCORD_DISPATCH_MAX_ATTEMPTS": "2"})
+        assert env.dispatch_max_attempts == 2
+
+    @pytest.mark.parametrize("raw", ["0", "51", "many"])
+    def test_a_value_outside_1_to_50_is_refused(self, raw: str) -> None:
+        with pytest.raises(environment.ConfigurationError, match="ACCORD_DISPATCH_MAX_ATTEMPTS"):
+            environment.load({"ACCORD_SECRET_KEY": "k", "ACCORD_DISPATCH_MAX_ATTEMPTS": raw})

@@ -5,16 +5,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
+import socket
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from accord.channels.message import Channel, OutboundMessage, SendFailed, SendResult
+from accord.channels.message import (
+    Channel,
+    OutboundMessage,
+    SendFailed,
+    SendResult,
+    SendUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_HEADER = "X-Accord-Idempotency-Key"
+# Errors raised before the SMTP server could take anything: a repeat cannot duplicate.
+_NOT_CONNECTED = (smtplib.SMTPConnectError, ConnectionRefusedError, socket.gaierror)
 
 
 def message_id(idempotency_key: str) -> str:
@@ -35,7 +44,11 @@ class EmailSender:
         self._timeout = timeout
 
     def send(self, message: OutboundMessage) -> SendResult:
-        """Send ``message`` by SMTP; raise ``SendFailed`` when the server refuses or is away."""
+        """Send ``message`` by SMTP; raise ``SendFailed`` when the server refuses or is away.
+
+        ``SendUnavailable`` when the server could not be reached at all (nothing left, so
+        the dispatcher may retry); a plain ``SendFailed`` otherwise (it may have left).
+        """
         if message.channel is not Channel.EMAIL:
             raise SendFailed(f"the email sender cannot send {message.channel}")
         msgid = message_id(message.idempotency_key)
@@ -53,7 +66,11 @@ class EmailSender:
             email.attach(attachment.filename, attachment.content, attachment.mimetype)
         try:
             sent = email.send(fail_silently=False)
+        except _NOT_CONNECTED as error:
+            logger.warning("Email %s not sent, SMTP server unreachable: %s", msgid, error)
+            raise SendUnavailable(f"SMTP: {error}") from error
         except (smtplib.SMTPException, OSError) as error:
+            # Anything later (a timeout during DATA...) leaves unknown whether it left.
             logger.warning("Email %s not sent: %s", msgid, error)
             raise SendFailed(f"SMTP: {error}") from error
         if sent != 1:

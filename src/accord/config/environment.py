@@ -43,6 +43,7 @@ SETTINGS: dict[str, str] = {
     "ACCORD_TWILIO_BASE_URL": "Base URL of the Twilio-compatible API (https://api.twilio.com).",
     "ACCORD_TWILIO_TIMEOUT": "Seconds to wait for the SMS provider's answer (default 10).",
     "ACCORD_SMS_HELP_PHONE": "Phone number given in the answer to a texted HELP.",
+    "ACCORD_DISPATCH_MAX_ATTEMPTS": "Send attempts of one message before it is parked (default 5).",
     "ACCORD_SECURE_COOKIES": "1 to mark session and CSRF cookies Secure (behind HTTPS).",
     "ACCORD_PUBLIC_URL": "Address customers reach Accord at; messages link to its portal.",
     "ACCORD_SPARK_MASTER": "Spark master for `accord run --engine spark` (default local[2]).",
@@ -100,6 +101,7 @@ class Environment:
     twilio_base_url: str = "https://api.twilio.com"
     twilio_timeout: float = 10.0
     sms_help_phone: str = ""
+    dispatch_max_attempts: int = 5
     collector_name: str = "Accord Collections"
     collector_address: tuple[str, ...] = ("100 Example Street", "Springfield 01234")
     collector_phone: str = "+1 555 0100"
@@ -126,6 +128,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _max_attempts(env: Mapping[str, str]) -> int:
+    value = _int(env, "ACCORD_DISPATCH_MAX_ATTEMPTS", 5)
+    if not 1 <= value <= 50:
+        raise ConfigurationError(f"ACCORD_DISPATCH_MAX_ATTEMPTS must be 1-50, got {value}")
+    return value
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -231,6 +240,7 @@ def load(env: Mapping[str, str] | None = None) -> Environment:
         twilio_base_url=(env.get("ACCORD_TWILIO_BASE_URL") or "https://api.twilio.com").rstrip("/"),
         twilio_timeout=_seconds(env, "ACCORD_TWILIO_TIMEOUT", 10.0),
         sms_help_phone=env.get("ACCORD_SMS_HELP_PHONE", "").strip(),
+        dispatch_max_attempts=_max_attempts(env),
         collector_name=env.get("ACCORD_COLLECTOR_NAME") or "Accord Collections",
         collector_address=_lines(env.get("ACCORD_COLLECTOR_ADDRESS"))
         or ("100 Example Street", "Springfield 01234"),

@@ -484,6 +484,7 @@ class ContactStatus(models.TextChoices):
     BLOCKED = "BLOCKED", "Blocked by the contact policy"
     CANCELLED = "CANCELLED", "Cancelled"
     COMPLETED = "COMPLETED", "Completed"
+    PARKED = "PARKED", "Parked for review"  # the dispatcher gave up; an operator decides
 
 
 class ContactOrigin(models.TextChoices):

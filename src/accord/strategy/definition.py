@@ -163,6 +163,7 @@ class ContactStatus(enum.StrEnum):
     BLOCKED = "BLOCKED"
     CANCELLED = "CANCELLED"
     COMPLETED = "COMPLETED"
+    PARKED = "PARKED"  # the dispatcher gave up on it; an operator retries or cancels it
 
 
 # Attempts that happened or may be happening: they count towards the call cap (the

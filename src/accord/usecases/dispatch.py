@@ -12,7 +12,13 @@ send between them (ADR 0010):
    rendered in the customer's language with today's figures and its destination
    resolved; what will be sent is stored on the row and the claim committed.
 2. **Send** through the channel's sender (no transaction or lock is held meanwhile).
-3. **Record** ``SENT`` with the provider's reference, or ``FAILED`` with the reason.
+3. **Record** ``SENT`` with the provider's reference. A failed send whose repeat cannot
+   duplicate the message (``retry_is_safe``: the provider was away, or the channel
+   de-duplicates by the idempotency key) goes back to ``PLANNED`` after an exponential
+   back-off (``accord.domain.backoff``), ``attempts`` counting the tries; after
+   ``ACCORD_DISPATCH_MAX_ATTEMPTS`` tries, at once when the provider refused it, and for
+   an email whose fate is unknown, the row is ``PARKED`` with the last reason until an
+   operator retries or cancels it (``parked_rows``, ``release_parked``; ADR 0022).
 
 Time is read from an injected ``clock`` for every row, not once per batch: a batch
 started at 20:50 that is still sending at 21:05 re-checks the contact hours at 21:05, and
@@ -35,13 +41,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accord.audit import events, log
 from accord.channels import message, registry, templates
-from accord.domain import arrears, compliance, money, validation_notice
+from accord.domain import arrears, backoff, compliance, money, validation_notice
 from accord.storage import models
 from accord.usecases import contact_policy, outbox, validation_notices
 
@@ -59,6 +66,8 @@ class Outcome(enum.StrEnum):
     DEFERRED = "DEFERRED"
     CANCELLED = "CANCELLED"
     SKIPPED = "SKIPPED"  # another dispatcher claimed it first
+    RETRYING = "RETRYING"  # the provider was away: planned again after a back-off
+    PARKED = "PARKED"  # given up on: waits for an operator (--parked, --retry, --cancel)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -72,6 +81,8 @@ class DispatchReport:
     deferred: int = 0
     cancelled: int = 0
     skipped: int = 0
+    retrying: int = 0
+    parked: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the counts by name (for ``accord dispatch --json``)."""
@@ -108,8 +119,9 @@ def dispatch_due(
     at that instant, for tests and callers that decide one moment.
 
     Safe to run twice or concurrently: each row is sent once. Writes ``CONTACT_SENT``,
-    ``CONTACT_FAILED``, ``CONTACT_BLOCKED`` (also when deferred) or ``CONTACT_CANCELLED``
-    per row, each in the row's own transaction.
+    ``CONTACT_FAILED``, ``CONTACT_BLOCKED`` (also when deferred), ``CONTACT_CANCELLED``,
+    ``CONTACT_RETRY_SCHEDULED`` or ``CONTACT_PARKED`` per row, each in the row's own
+    transaction.
     """
     if clock is None:
         if now is None:
@@ -136,6 +148,8 @@ def dispatch_due(
         deferred=counts[Outcome.DEFERRED],
         cancelled=counts[Outcome.CANCELLED],
         skipped=counts[Outcome.SKIPPED],
+        retrying=counts[Outcome.RETRYING],
+        parked=counts[Outcome.PARKED],
     )
 
 
@@ -170,7 +184,9 @@ def _dispatch_one(contact_id: int, *, clock: Clock, actor: str) -> Outcome:
     try:
         result = registry.sender_for(prepared.channel).send(prepared)
     except message.SendFailed as error:
-        return _record_failure(contact_id, reason=error.reason, now=clock(), actor=actor)
+        return _record_send_failure(
+            contact_id, error, channel=prepared.channel, now=clock(), actor=actor
+        )
     except Exception as error:
         logger.exception("Outbox row %s: the sender raised", contact_id)
         return _record_failure(
@@ -301,6 +317,188 @@ def _record_failure(contact_id: int, *, reason: str, now: datetime.datetime, act
         _mark_failed(contact, reason=reason, now=now, actor=actor)
     logger.warning("Outbox row %s failed: %s", contact_id, reason)
     return Outcome.FAILED
+
+
+# --- Retries and parking ---
+
+
+def max_attempts() -> int:
+    """Return how many times one message is tried before it is parked (a setting)."""
+    return int(settings.ENV.dispatch_max_attempts)
+
+
+def retry_is_safe(channel: message.Channel, error: message.SendFailed) -> bool:
+    """Say whether a failed send may be repeated automatically without messaging twice.
+
+    ``SendRejected`` never is (the provider said no for good). ``SendUnavailable`` always
+    is: its senders raise it only when a repeat under the same idempotency key cannot
+    duplicate the message (Twilio de-duplicates by the key; the email sender raises it only
+    when the SMTP server could not even be reached). A plain ``SendFailed`` is safe for SMS
+    (the key travels as Twilio's idempotency token) and letters (the PDF is named by the
+    key, so a repeat overwrites it), but not for email: an SMTP error after the connection
+    may come after the server took the message, and a repeat may reach the customer twice
+    (the Message-ID lets a mail program drop the copy, but not every one does). Such an
+    email is parked for an operator, who checks the mail server's log by the key first.
+    """
+    if isinstance(error, message.SendRejected):
+        return False
+    if isinstance(error, message.SendUnavailable):
+        return True
+    return channel in (message.Channel.SMS, message.Channel.LETTER)
+
+
+def _record_send_failure(
+    contact_id: int,
+    error: message.SendFailed,
+    *,
+    channel: message.Channel,
+    now: datetime.datetime,
+    actor: str,
+) -> Outcome:
+    """Plan the row again after a back-off, or park it; audit which, in one transaction."""
+    with transaction.atomic():
+        contact = models.ContactAttempt.objects.select_for_update().get(pk=contact_id)
+        attempts = contact.attempts + 1
+        contact.attempts = attempts
+        contact.failure_reason = error.reason
+        contact.updated_at = now
+        if retry_is_safe(channel, error) and attempts < max_attempts():
+            retry_at = backoff.next_attempt_at(
+                now=now, attempts=attempts, key=contact.idempotency_key
+            )
+            contact.status = models.ContactStatus.PLANNED
+            contact.planned_at = retry_at
+            contact.save(
+                update_fields=["status", "planned_at", "attempts", "failure_reason", "updated_at"]
+            )
+            log.record(
+                actor=actor,
+                event_type=events.EventType.CONTACT_RETRY_SCHEDULED,
+                subject_type="contact_attempt",
+                subject_id=contact.pk,
+                parameters={
+                    "channel": contact.channel,
+                    "template": contact.template,
+                    "attempts": attempts,
+                    "reason": error.reason,
+                    "retry_at": retry_at.isoformat(),
+                },
+                now=now,
+            )
+            outcome = Outcome.RETRYING
+        else:
+            if isinstance(error, message.SendRejected):
+                why = ParkedBecause.REJECTED
+            elif retry_is_safe(channel, error):
+                why = ParkedBecause.TOO_MANY_ATTEMPTS
+            else:
+                why = ParkedBecause.OUTCOME_UNKNOWN
+            contact.status = models.ContactStatus.PARKED
+            contact.save(update_fields=["status", "attempts", "failure_reason", "updated_at"])
+            log.record(
+                actor=actor,
+                event_type=events.EventType.CONTACT_PARKED,
+                subject_type="contact_attempt",
+                subject_id=contact.pk,
+                parameters={
+                    "channel": contact.channel,
+                    "template": contact.template,
+                    "attempts": attempts,
+                    "reason": error.reason,
+                    "parked_because": str(why),
+                },
+                now=now,
+            )
+            outcome = Outcome.PARKED
+    if outcome is Outcome.RETRYING:
+        outbox.announce_queued()  # the task wakes up for the retry (see jobs.tasks)
+    logger.warning("Outbox row %s: send failed (%s): %s", contact_id, outcome, error.reason)
+    return outcome
+
+
+class ParkedBecause(enum.StrEnum):
+    """Name why the dispatcher parked a row."""
+
+    REJECTED = "rejected"  # the provider refused it for good
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # ACCORD_DISPATCH_MAX_ATTEMPTS reached
+    OUTCOME_UNKNOWN = "outcome_unknown"  # an email that may have left; not retried blindly
+
+
+class Release(enum.StrEnum):
+    """Name what an operator decided about a parked row."""
+
+    RETRY = "retry"  # plan it again now, with a fresh budget of attempts
+    CANCEL = "cancel"  # give up on it for good
+
+
+class NotParked(Exception):
+    """The row is unknown or not PARKED, so there is nothing to release."""
+
+
+def parked_rows() -> QuerySet[models.ContactAttempt]:
+    """Return the rows the dispatcher parked, oldest first."""
+    return models.ContactAttempt.objects.filter(status=models.ContactStatus.PARKED).order_by(
+        "updated_at", "pk"
+    )
+
+
+def release_parked(
+    *, contact_id: int, release: Release, actor: str, now: datetime.datetime
+) -> models.ContactAttempt:
+    """Release a parked row: plan it again for ``now`` or cancel it; audit the decision.
+
+    ``RETRY`` makes it PLANNED at ``now`` with its attempts reset to 0 (the count before
+    is kept in the ``CONTACT_RELEASED`` event), so the next dispatch re-checks the policy,
+    renders and sends it under the same idempotency key. ``CANCEL`` makes it CANCELLED,
+    keeping the last reason. Raises ``NotParked`` when the row is unknown or not PARKED.
+    """
+    with transaction.atomic():
+        contact = (
+            models.ContactAttempt.objects.select_for_update()
+            .filter(pk=contact_id, status=models.ContactStatus.PARKED)
+            .first()
+        )
+        if contact is None:
+            status = (
+                models.ContactAttempt.objects.filter(pk=contact_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status is None:
+                raise NotParked(f"There is no contact attempt {contact_id}.")
+            raise NotParked(
+                f"Contact attempt {contact_id} is {status}, not PARKED; nothing to release."
+            )
+        attempts_before = contact.attempts
+        last_reason = contact.failure_reason
+        fields = ["status", "updated_at"]
+        if release is Release.RETRY:
+            contact.status = models.ContactStatus.PLANNED
+            contact.planned_at = now
+            contact.attempts = 0
+            fields += ["planned_at", "attempts"]
+            outbox.announce_queued()
+        else:
+            contact.status = models.ContactStatus.CANCELLED
+            contact.failure_reason = f"{last_reason} (parked; an operator cancelled it)".strip()
+            fields += ["failure_reason"]
+        contact.updated_at = now
+        contact.save(update_fields=fields)
+        log.record(
+            actor=actor,
+            event_type=events.EventType.CONTACT_RELEASED,
+            subject_type="contact_attempt",
+            subject_id=contact.pk,
+            parameters={
+                "channel": contact.channel,
+                "template": contact.template,
+                "resolution": str(release),
+                "attempts_before": attempts_before,
+                "last_reason": last_reason,
+            },
+            now=now,
+        )
+    return contact
 
 
 def _record_sent(

@@ -131,7 +131,7 @@ class ContactAttemptOut(Schema):
     direction: str = Field(description="OUTBOUND or INBOUND.")
     planned_at: datetime.datetime
     status: str = Field(
-        description="PLANNED, SENDING, SENT, FAILED, BLOCKED, CANCELLED or COMPLETED."
+        description="PLANNED, SENDING, SENT, FAILED, BLOCKED, CANCELLED, COMPLETED or PARKED."
     )
     idempotency_key: str
     run_id: int | None

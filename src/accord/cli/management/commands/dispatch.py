@@ -24,7 +24,8 @@ def _positive(text: str) -> int:
 class Command(BaseCommand):
     help = (
         "Send the due email, SMS and letters of the outbox (each one at most once); "
-        "--stuck lists rows left SENDING, --resolve settles one."
+        "--stuck lists rows left SENDING, --resolve settles one; --parked lists rows the "
+        "dispatcher gave up on, --retry or --cancel releases one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +40,15 @@ class Command(BaseCommand):
         action.add_argument(
             "--resolve", type=int, metavar="ID", help="settle the stuck row ID (needs --as)"
         )
+        action.add_argument(
+            "--parked",
+            action="store_true",
+            help="list the rows parked after a refusal or too many attempts (send nothing)",
+        )
+        action.add_argument(
+            "--retry", type=int, metavar="ID", help="plan the parked row ID again, now"
+        )
+        action.add_argument("--cancel", type=int, metavar="ID", help="cancel the parked row ID")
         parser.add_argument(
             "--older-than",
             type=_positive,
@@ -58,6 +68,12 @@ class Command(BaseCommand):
             self._resolve(options["resolve"], options["resolution"])
         elif options["resolution"]:
             raise CommandError("--as goes with --resolve ID")
+        elif options["parked"]:
+            self._list_parked(as_json=options["json"])
+        elif options["retry"] is not None:
+            self._release(options["retry"], dispatch.Release.RETRY)
+        elif options["cancel"] is not None:
+            self._release(options["cancel"], dispatch.Release.CANCEL)
         elif options["stuck"]:
             self._list_stuck(options["older_than"], as_json=options["json"])
         else:
@@ -72,8 +88,39 @@ class Command(BaseCommand):
             f"Dispatched {report.picked} due message(s): {report.sent} sent, "
             f"{report.failed} failed, {report.blocked} blocked, {report.deferred} deferred "
             f"by the contact policy, {report.cancelled} cancelled (nothing due any more), "
-            f"{report.skipped} taken by another dispatcher."
+            f"{report.skipped} taken by another dispatcher, {report.retrying} to be retried "
+            f"(provider away), {report.parked} parked for review."
         )
+
+    def _list_parked(self, *, as_json: bool) -> None:
+        rows = list(dispatch.parked_rows().select_related("customer"))
+        if as_json:
+            self.stdout.write(json.dumps([_parked_row(row) for row in rows]))
+            return
+        if not rows:
+            self.stdout.write("No message is parked.")
+            return
+        self.stdout.write(f"{len(rows)} parked message(s):")
+        for row in rows:
+            self.stdout.write(
+                f"  {row.pk}  {row.channel:<6}  {row.template:<20}  "
+                f"{row.customer.external_ref:<12}  {row.attempts} attempt(s)  "
+                f"since {row.updated_at.isoformat()}  key {row.idempotency_key}\n"
+                f"      {row.failure_reason}"
+            )
+        self.stdout.write(
+            "Fix the cause (the number, the address, the provider), then run "
+            "`accord dispatch --retry ID` or `accord dispatch --cancel ID`."
+        )
+
+    def _release(self, contact_id: int, release: dispatch.Release) -> None:
+        try:
+            row = dispatch.release_parked(
+                contact_id=contact_id, release=release, actor=cli_actor(), now=timezone.now()
+            )
+        except dispatch.NotParked as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"Contact attempt {row.pk} ({row.channel}) is now {row.status}.")
 
     def _list_stuck(self, minutes: int, *, as_json: bool) -> None:
         rows = list(
@@ -132,5 +179,18 @@ def _stuck_row(row: models.ContactAttempt) -> dict[str, Any]:
         "template": row.template,
         "customer": row.customer.external_ref,
         "sending_since": row.updated_at.isoformat(),
+        "idempotency_key": row.idempotency_key,
+    }
+
+
+def _parked_row(row: models.ContactAttempt) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "channel": row.channel,
+        "template": row.template,
+        "customer": row.customer.external_ref,
+        "attempts": row.attempts,
+        "reason": row.failure_reason,
+        "parked_since": row.updated_at.isoformat(),
         "idempotency_key": row.idempotency_key,
     }
