@@ -453,22 +453,9 @@ def release_parked(
     keeping the last reason. Raises ``NotParked`` when the row is unknown or not PARKED.
     """
     with transaction.atomic():
-        contact = (
-            models.ContactAttempt.objects.select_for_update()
-            .filter(pk=contact_id, status=models.ContactStatus.PARKED)
-            .first()
+        contact = _locked_row(
+            contact_id, models.ContactStatus.PARKED, refused=NotParked, action="release"
         )
-        if contact is None:
-            status = (
-                models.ContactAttempt.objects.filter(pk=contact_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status is None:
-                raise NotParked(f"There is no contact attempt {contact_id}.")
-            raise NotParked(
-                f"Contact attempt {contact_id} is {status}, not PARKED; nothing to release."
-            )
         attempts_before = contact.attempts
         last_reason = contact.failure_reason
         fields = ["status", "updated_at"]
@@ -608,22 +595,9 @@ def resolve_stuck(
     is unknown or not SENDING.
     """
     with transaction.atomic():
-        contact = (
-            models.ContactAttempt.objects.select_for_update()
-            .filter(pk=contact_id, status=models.ContactStatus.SENDING)
-            .first()
+        contact = _locked_row(
+            contact_id, models.ContactStatus.SENDING, refused=NotStuck, action="resolve"
         )
-        if contact is None:
-            status = (
-                models.ContactAttempt.objects.filter(pk=contact_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status is None:
-                raise NotStuck(f"There is no contact attempt {contact_id}.")
-            raise NotStuck(
-                f"Contact attempt {contact_id} is {status}, not SENDING; nothing to resolve."
-            )
         stuck_since = contact.updated_at
         fields = ["status", "updated_at"]
         if resolution is Resolution.SENT:
@@ -880,3 +854,25 @@ def _plan_context(contact: models.ContactAttempt, *, fmt: Any, language: str) ->
         "amount": instalments[0]["amount"] if instalments else "",
         "due_date": instalments[0]["due_date"] if instalments else "",
     }
+
+
+def _locked_row(
+    contact_id: int, status: str, *, refused: type[Exception], action: str
+) -> models.ContactAttempt:
+    """Return the row ``contact_id`` locked if it is in ``status``; else raise ``refused``.
+
+    Call inside a transaction. The message says whether the row is unknown or in which
+    status it is instead.
+    """
+    contact = (
+        models.ContactAttempt.objects.select_for_update()
+        .filter(pk=contact_id, status=status)
+        .first()
+    )
+    if contact is not None:
+        return contact
+    found = models.ContactAttempt.objects.filter(pk=contact_id).values_list("status", flat=True)
+    actual = found.first()
+    if actual is None:
+        raise refused(f"There is no contact attempt {contact_id}.")
+    raise refused(f"Contact attempt {contact_id} is {actual}, not {status}; nothing to {action}.")

@@ -3,7 +3,7 @@
   "use strict";
   var target = document.getElementById("experiment-chart");
   var source = document.getElementById("experiment-chart-data");
-  if (!target || !source || typeof Plotly === "undefined") {
+  if (!target || !source || typeof Plotly === "undefined" || !window.accordChartLayout) {
     return;
   }
   var data = JSON.parse(source.textContent);
@@ -26,30 +26,13 @@
       hovertemplate: series.name + " · %{x}: %{y:.1f}%<extra></extra>",
     };
   });
-  var layout = {
+  var layout = accordChartLayout({
     barmode: "group",
     height: 360,
-    margin: { t: 16, r: 16, b: 56, l: 64 },
-    font: {
-      family: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
-      color: "#1b1f24",
-      size: 14,
-    },
-    paper_bgcolor: "#ffffff",
-    plot_bgcolor: "#ffffff",
-    xaxis: { title: { text: "" }, tickfont: { color: "#4a5360" }, fixedrange: true },
-    yaxis: {
-      title: { text: data.yTitle },
-      gridcolor: "#e3e8ef",
-      zeroline: false,
-      range: [0, 100],
-      ticksuffix: "%",
-      tickfont: { color: "#4a5360" },
-      fixedrange: true,
-    },
-    legend: { orientation: "h", x: 0, y: 1.12, traceorder: "normal" },
-    bargap: 0.25,
-    bargroupgap: 0.08,
-  };
+    yTitle: data.yTitle,
+    yaxis: { range: [0, 100], ticksuffix: "%" },
+  });
+  layout.bargap = 0.25;
+  layout.bargroupgap = 0.08;
   Plotly.newPlot(target, traces, layout, { displayModeBar: false, responsive: true });
 })();

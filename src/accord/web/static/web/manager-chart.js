@@ -3,7 +3,7 @@
   "use strict";
   var target = document.getElementById("bucket-chart");
   var source = document.getElementById("bucket-chart-data");
-  if (!target || !source || typeof Plotly === "undefined") {
+  if (!target || !source || typeof Plotly === "undefined" || !window.accordChartLayout) {
     return;
   }
   var data = JSON.parse(source.textContent);
@@ -24,30 +24,12 @@
     }, 0);
     return Math.max(most, total);
   }, 0);
-  var layout = {
+  var layout = accordChartLayout({
     barmode: "stack",
     height: 340,
-    margin: { t: 16, r: 16, b: 56, l: 64 },
-    font: {
-      family: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
-      color: "#1b1f24",
-      size: 14,
-    },
-    paper_bgcolor: "#ffffff",
-    plot_bgcolor: "#ffffff",
-    xaxis: { title: { text: "" }, tickfont: { color: "#4a5360" }, fixedrange: true },
-    yaxis: {
-      title: { text: data.yTitle },
-      gridcolor: "#e3e8ef",
-      zeroline: false,
-      tickformat: ",d",
-      dtick: largest <= 10 ? 1 : undefined,
-      rangemode: "tozero",
-      tickfont: { color: "#4a5360" },
-      fixedrange: true,
-    },
-    legend: { orientation: "h", x: 0, y: 1.12, traceorder: "normal" },
-    bargap: 0.3,
-  };
+    yTitle: data.yTitle,
+    yaxis: { tickformat: ",d", dtick: largest <= 10 ? 1 : undefined, rangemode: "tozero" },
+  });
+  layout.bargap = 0.3;
   Plotly.newPlot(target, traces, layout, { displayModeBar: false, responsive: true });
 })();
